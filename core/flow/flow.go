@@ -1,0 +1,153 @@
+// Package flow is the worker of the reference flow: for one provider
+// message it claims, upserts the contact, opens a transaction, finds or
+// creates the conversation, inserts the message, commits, and dispatches
+// the message_created webhook. Every step passes its checkpoint.
+package flow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/dedupsim/dedupsim/core/checkpoint"
+	"github.com/dedupsim/dedupsim/core/claim"
+	"github.com/dedupsim/dedupsim/core/dispatch"
+	"github.com/dedupsim/dedupsim/core/meta"
+	"github.com/dedupsim/dedupsim/core/store"
+)
+
+// Job is one provider message routed to an inbox.
+type Job struct {
+	// Message is the parsed provider message.
+	Message meta.Message
+	// Inbox is the inbox its phone number id routes to.
+	Inbox store.Inbox
+	// Attempt counts deliveries of this job to a worker, from 1.
+	Attempt int
+}
+
+// Dispatcher sends the webhooks of a stored message row.
+type Dispatcher interface {
+	Dispatch(ctx context.Context, tr checkpoint.Tracer, ev dispatch.Event) error
+}
+
+// Worker processes jobs one at a time. Its fields are set once and read
+// by Process; one Worker must not process two jobs at once.
+type Worker struct {
+	// Name names the worker in checkpoints, such as "W1".
+	Name string
+	// DB is the pool the worker takes connections from.
+	DB *pgxpool.Pool
+	// Redis holds claim keys.
+	Redis *redis.Client
+	// KeyPrefix starts every Redis key the worker writes.
+	KeyPrefix string
+	// Strategy is the dedup guard.
+	Strategy claim.Strategy
+	// Dispatcher sends webhooks after COMMIT; nil sends none.
+	Dispatcher Dispatcher
+	// Hook watches the worker's checkpoints; nil outside the simulator.
+	Hook checkpoint.Hook
+}
+
+// Outcome says what a job came to.
+type Outcome int
+
+const (
+	// Stored means the worker inserted and committed the message's rows.
+	Stored Outcome = iota + 1
+	// Duplicate means the guard decided another copy has the message.
+	Duplicate
+)
+
+// String names the outcome.
+func (o Outcome) String() string {
+	switch o {
+	case Stored:
+		return "stored"
+	case Duplicate:
+		return "duplicate"
+	}
+	return "unknown"
+}
+
+// Result is what Process did with a job.
+type Result struct {
+	Outcome Outcome
+	// Rows are the committed rows when Outcome is Stored.
+	Rows []store.Message
+	// DispatchErr is the error of a webhook delivery; it does not undo the
+	// stored rows.
+	DispatchErr error
+}
+
+// ErrNoParts is returned for a message that carries nothing to store.
+var ErrNoParts = errors.New("message has no parts")
+
+// Process runs the whole flow for one job. An error means the job failed
+// and may be retried; the strategy has been told to abandon its claim.
+func (w *Worker) Process(ctx context.Context, job Job) (Result, error) {
+	if len(job.Message.Parts) == 0 {
+		return Result{}, fmt.Errorf("process %s: %w", job.Message.ID, ErrNoParts)
+	}
+	tr := checkpoint.Tracer{Hook: w.Hook, Worker: w.Name}.
+		ForJob(job.Message.ID, job.Attempt)
+	call := &claim.Call{
+		Tracer: tr, DB: w.DB, Redis: w.Redis, KeyPrefix: w.KeyPrefix,
+		Inbox: job.Inbox, SourceID: job.Message.ID,
+		Owner: fmt.Sprintf("%s/%s/%d", w.Name, job.Message.ID, job.Attempt),
+	}
+	ok, err := w.Strategy.Claim(ctx, call)
+	if err != nil || !ok {
+		return w.settle(ctx, call, Result{Outcome: Duplicate}, err)
+	}
+	res, err := w.store(ctx, tr, call, job)
+	if err != nil || res.Outcome != Stored {
+		return w.settle(ctx, call, res, err)
+	}
+	if err := w.Strategy.AfterCommit(ctx, call); err != nil {
+		return res, fmt.Errorf("after commit %s: %w", job.Message.ID, err)
+	}
+	res.DispatchErr = w.dispatch(ctx, tr, job, res.Rows)
+	return res, nil
+}
+
+// settle ends a job that stored nothing: on an error the strategy abandons
+// its claim, and both errors are returned.
+func (w *Worker) settle(ctx context.Context, call *claim.Call, res Result, err error) (Result, error) {
+	if err == nil {
+		return res, nil
+	}
+	if aerr := w.Strategy.Abandon(ctx, call); aerr != nil {
+		err = errors.Join(err, fmt.Errorf("abandon claim: %w", aerr))
+	}
+	return Result{}, fmt.Errorf("process %s: %w", call.SourceID, err)
+}
+
+// Checkpoints lists the checkpoints a worker using s passes for a job, in
+// flow order. dispatching adds the webhook checkpoints.
+func Checkpoints(s claim.Strategy, dispatching bool) []checkpoint.Name {
+	passed := map[checkpoint.Name]bool{
+		checkpoint.JobFetch: true, checkpoint.ContactUpsert: true,
+		checkpoint.TxBegin: true, checkpoint.ConversationResolve: true,
+		checkpoint.MessageInsert: true, checkpoint.TxCommit: true,
+	}
+	for _, n := range s.Checkpoints() {
+		passed[n] = true
+	}
+	if dispatching {
+		passed[checkpoint.DispatchEnqueue] = true
+		passed[checkpoint.WebhookSend] = true
+		passed[checkpoint.WebhookAck] = true
+	}
+	var out []checkpoint.Name
+	for _, n := range checkpoint.All {
+		if passed[n] {
+			out = append(out, n)
+		}
+	}
+	return out
+}

@@ -1,0 +1,144 @@
+package scenarios
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/parser"
+)
+
+// ErrInvalid is wrapped by every error about a scenario file's content.
+var ErrInvalid = errors.New("invalid scenario")
+
+// Error locates a problem in a scenario file.
+type Error struct {
+	File   string
+	Line   int
+	Column int
+	// Field is the path of the field at fault, such as "faults[0].at".
+	Field string
+	Msg   string
+}
+
+// Error formats e as "file:line:column: field: message".
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d:%d", e.Line, e.Column)
+	}
+	if e.Field != "" {
+		b.WriteString(": " + e.Field)
+	}
+	b.WriteString(": " + e.Msg)
+	return b.String()
+}
+
+// Unwrap makes every Error match ErrInvalid.
+func (e *Error) Unwrap() error { return ErrInvalid }
+
+// LoadFile reads and checks the scenario file at name. Payload files are
+// read relative to its folder.
+func LoadFile(name string) (*Scenario, error) {
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return nil, fmt.Errorf("read scenario: %w", err)
+	}
+	dir := filepath.Dir(name)
+	read := func(p string) ([]byte, error) {
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(dir, p)
+		}
+		return os.ReadFile(p)
+	}
+	return Parse(name, data, read)
+}
+
+// LoadFS reads and checks the scenario file name of fsys. Payload files
+// are read from fsys, relative to the scenario's folder.
+func LoadFS(fsys fs.FS, name string) (*Scenario, error) {
+	data, err := fs.ReadFile(fsys, name)
+	if err != nil {
+		return nil, fmt.Errorf("read scenario: %w", err)
+	}
+	read := func(p string) ([]byte, error) {
+		return fs.ReadFile(fsys, path.Join(path.Dir(name), p))
+	}
+	return Parse(name, data, read)
+}
+
+// Parse decodes and checks a scenario file's bytes. file names it in
+// errors; readPayload reads a delivery's payload file. Nothing of a file
+// with an error is returned.
+func Parse(file string, data []byte, readPayload func(string) ([]byte, error)) (*Scenario, error) {
+	var s Scenario
+	err := yaml.UnmarshalWithOptions(data, &s, yaml.Strict())
+	if err != nil {
+		return nil, yamlError(file, err)
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, &Error{File: file, Msg: "the file is empty"}
+	}
+	s.Path = file
+	c := &checker{file: file, data: data, s: &s, readPayload: readPayload}
+	if err := c.check(); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+// yamlError turns a decoding error into an Error with its position.
+func yamlError(file string, err error) error {
+	var ye yaml.Error
+	if !errors.As(err, &ye) {
+		return &Error{File: file, Msg: err.Error()}
+	}
+	e := &Error{File: file, Msg: oneLine(ye.GetMessage())}
+	if tk := ye.GetToken(); tk != nil && tk.Position != nil {
+		e.Line, e.Column = tk.Position.Line, tk.Position.Column
+	}
+	return e
+}
+
+// position finds the line and column of a field given as a YAML path such
+// as "$.faults[0].at".
+func position(data []byte, field string) (int, int) {
+	f, err := parser.ParseBytes(data, 0)
+	if err != nil {
+		return 0, 0
+	}
+	for p := field; p != "$" && p != ""; p = parent(p) {
+		yp, err := yaml.PathString(p)
+		if err != nil {
+			continue
+		}
+		node, err := yp.FilterFile(f)
+		if err != nil || node == nil {
+			continue
+		}
+		if tk := node.GetToken(); tk != nil && tk.Position != nil {
+			return tk.Position.Line, tk.Position.Column
+		}
+	}
+	return 0, 0
+}
+
+// parent drops the last step of a YAML path: "$.a[0].b" -> "$.a[0]".
+func parent(p string) string {
+	i := strings.LastIndexAny(p, ".[")
+	if i <= 0 {
+		return "$"
+	}
+	return p[:i]
+}
+
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}

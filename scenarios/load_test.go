@@ -1,0 +1,157 @@
+package scenarios
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+const good = `name: t
+app_secret: s3cret
+inboxes:
+  - phone_number_id: "200000000000001"
+subscribers:
+  - name: crm
+    secret: whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQ=
+workers: 2
+deliveries:
+  - payload: single-text.json
+    copies: 2
+strategies: [legacy, setnx]
+schedule:
+  kind: barrier
+  barriers:
+    - at: claim.mark
+expect:
+  legacy: {messages: 2, broken: [no-duplicate]}
+`
+
+// write puts a scenario beside the test payloads and returns its path.
+func write(tb testing.TB, text string) string {
+	tb.Helper()
+	dir := tb.TempDir()
+	for _, name := range []string{"single-text.json", "truncated.json"} {
+		b, err := os.ReadFile(filepath.Join("testdata", name))
+		require.NoError(tb, err)
+		require.NoError(tb, os.WriteFile(filepath.Join(dir, name), b, 0o644))
+	}
+	path := filepath.Join(dir, "scenario.yaml")
+	require.NoError(tb, os.WriteFile(path, []byte(text), 0o644))
+	return path
+}
+
+// loadErr loads text and returns its error as an *Error.
+func loadErr(tb testing.TB, text string) *Error {
+	tb.Helper()
+	_, err := LoadFile(write(tb, text))
+	require.Error(tb, err)
+	require.ErrorIs(tb, err, ErrInvalid)
+	var e *Error
+	require.True(tb, errors.As(err, &e), "error %v is not an *Error", err)
+	require.NotContains(tb, e.Error(), "\n", "errors are one line")
+	return e
+}
+
+func TestAGoodScenarioLoadsWithDefaultsFilled(t *testing.T) {
+	sc, err := LoadFile(write(t, good))
+	require.NoError(t, err)
+	require.Equal(t, 1, sc.Runs)
+	require.Equal(t, 30000, sc.TimeoutMS)
+	require.Equal(t, "/webhooks/crm", sc.Subscribers[0].Path)
+	require.Len(t, sc.Arrivals, 2)
+	require.Equal(t, []string{"W1", "W2"}, sc.Schedule.Barriers[0].Workers)
+	require.Len(t, sc.Arrivals[0].Parsed.Messages, 1)
+}
+
+func TestAMisspeltFieldIsAnErrorWithItsLine(t *testing.T) {
+	e := loadErr(t, strings.Replace(good, "workers: 2", "worker: 2", 1))
+	require.Equal(t, 8, e.Line)
+	require.Contains(t, e.Msg, `unknown field "worker"`)
+}
+
+func TestMalformedYAMLIsAnErrorWithItsLine(t *testing.T) {
+	e := loadErr(t, strings.Replace(good, "strategies: [legacy, setnx]",
+		"strategies: [legacy, setnx", 1))
+	require.Positive(t, e.Line)
+}
+
+func TestAMalformedPayloadNamesTheDeliveryField(t *testing.T) {
+	e := loadErr(t, strings.Replace(good, "single-text.json", "truncated.json", 1))
+	require.Equal(t, "deliveries[0].payload", e.Field)
+	require.Equal(t, 10, e.Line)
+	require.Contains(t, e.Msg, "bad payload")
+}
+
+func TestAMissingPayloadFileIsAnError(t *testing.T) {
+	e := loadErr(t, strings.Replace(good, "single-text.json", "nope.json", 1))
+	require.Equal(t, "deliveries[0].payload", e.Field)
+	require.Contains(t, e.Msg, "cannot read payload nope.json")
+}
+
+func TestAnUnknownCheckpointIsAnError(t *testing.T) {
+	e := loadErr(t, strings.Replace(good, "at: claim.mark", "at: claim.mrak", 1))
+	require.Equal(t, "schedule.barriers[0].at", e.Field)
+	require.Equal(t, 16, e.Line)
+	require.Contains(t, e.Msg, `unknown checkpoint "claim.mrak"`)
+}
+
+func TestACheckpointAStrategyNeverPassesIsAnError(t *testing.T) {
+	e := loadErr(t, strings.Replace(good, "at: claim.mark", "at: claim.check", 1))
+	require.Contains(t, e.Msg, "strategy setnx never passes checkpoint claim.check")
+}
+
+func TestAnUnknownStrategyIsAnError(t *testing.T) {
+	e := loadErr(t, strings.Replace(good, "[legacy, setnx]", "[legacy, setnxx]", 1))
+	require.Equal(t, "strategies[1]", e.Field)
+	require.Contains(t, e.Msg, `unknown strategy "setnxx"`)
+}
+
+func TestAnUnknownWorkerIsAnError(t *testing.T) {
+	e := loadErr(t, good+"faults:\n  - {kind: pause, worker: W3, at: tx.commit, duration_ms: 5}\n")
+	require.Equal(t, "faults[0].worker", e.Field)
+	require.Contains(t, e.Msg, "W1 to W2")
+}
+
+func TestAnExpectationForAStrategyNotRunIsAnError(t *testing.T) {
+	e := loadErr(t, good+"  none: {messages: 2}\n")
+	require.Equal(t, "expect.none", e.Field)
+}
+
+func TestAnUnknownPropertyIsAnError(t *testing.T) {
+	e := loadErr(t, strings.Replace(good, "[no-duplicate]", "[no-dupes]", 1))
+	require.Equal(t, "expect.legacy.broken[0]", e.Field)
+}
+
+func TestABadSubscriberSecretIsAnError(t *testing.T) {
+	e := loadErr(t, strings.Replace(good, "whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQ=", "hunter2", 1))
+	require.Equal(t, "subscribers[0].secret", e.Field)
+}
+
+func TestAnEmptyFileIsAnError(t *testing.T) {
+	e := loadErr(t, "\n")
+	require.Contains(t, e.Msg, "empty")
+}
+
+func TestEveryShippedScenarioLoads(t *testing.T) {
+	names := Shipped()
+	require.NotEmpty(t, names)
+	for _, name := range names {
+		sc, err := LoadShipped(name)
+		require.NoError(t, err, name)
+		require.NotEmpty(t, sc.Description, name)
+		for _, st := range sc.Strategies {
+			_, ok := sc.Expect[st]
+			require.True(t, ok, "%s: strategy %s has no expectation", name, st)
+		}
+	}
+}
+
+func TestAnUnknownShippedNameSaysWhatIsShipped(t *testing.T) {
+	_, err := LoadShipped("c99")
+	require.ErrorIs(t, err, ErrNotShipped)
+	require.Contains(t, err.Error(), "c01-original-race")
+}

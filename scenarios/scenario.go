@@ -1,0 +1,157 @@
+// Package scenarios reads scenario files and holds the ones shipped with
+// dedupsim. A scenario names its inboxes, subscribers, workers, deliveries,
+// strategies, schedule, faults and what it expects of each strategy; the
+// format is documented in README.md beside this file.
+package scenarios
+
+import (
+	"time"
+
+	"github.com/dedupsim/dedupsim/core/checkpoint"
+	"github.com/dedupsim/dedupsim/core/meta"
+)
+
+// Scenario is one scenario file, decoded and checked.
+type Scenario struct {
+	// Name is a short name; it defaults to the file name without extension.
+	Name        string `yaml:"name"`
+	Description string `yaml:"description"`
+	// AppSecret signs every delivery to the endpoint.
+	AppSecret   string       `yaml:"app_secret"`
+	Inboxes     []Inbox      `yaml:"inboxes"`
+	Subscribers []Subscriber `yaml:"subscribers"`
+	// Workers is how many workers process jobs; default 1.
+	Workers    int        `yaml:"workers"`
+	Deliveries []Delivery `yaml:"deliveries"`
+	Strategies []string   `yaml:"strategies"`
+	Schedule   Schedule   `yaml:"schedule"`
+	Faults     []Fault    `yaml:"faults"`
+	// Runs is how many times each strategy runs; default 1.
+	Runs int `yaml:"runs"`
+	// TimeoutMS bounds one run; past it the verdict is unknown. Default
+	// 30000.
+	TimeoutMS int `yaml:"timeout_ms"`
+	// Expect says, per strategy, what every run must show.
+	Expect map[string]Expectation `yaml:"expect"`
+
+	// Path is where the scenario was read from.
+	Path string `yaml:"-"`
+	// Arrivals are the deliveries' copies in arrival order, read, signed
+	// and parsed.
+	Arrivals []Arrival `yaml:"-"`
+}
+
+// Inbox is a business number the endpoint routes to.
+type Inbox struct {
+	Name          string `yaml:"name"`
+	PhoneNumberID string `yaml:"phone_number_id"`
+}
+
+// Subscriber is a webhook subscription. Subscribers with the same Path are
+// one URL subscribed more than once.
+type Subscriber struct {
+	Name string `yaml:"name"`
+	// Path is the URL path on the simulator's receiver; default
+	// "/webhooks/<name>".
+	Path   string `yaml:"path"`
+	Secret string `yaml:"secret"`
+}
+
+// Delivery is one provider POST, sent Copies times.
+type Delivery struct {
+	// Payload is a body file, relative to the scenario file.
+	Payload string `yaml:"payload"`
+	// Inline is a body written in the scenario; its bytes are sent as
+	// written.
+	Inline string `yaml:"inline"`
+	// AtMS is when the first copy arrives, in ms from the start.
+	AtMS int `yaml:"at_ms"`
+	// Copies is how many identical copies arrive; default 1.
+	Copies int `yaml:"copies"`
+	// GapMS is the time between copies.
+	GapMS int `yaml:"gap_ms"`
+}
+
+// Schedule says how workers are let through their checkpoints.
+type Schedule struct {
+	// Kind is "free" (the default) or "barrier".
+	Kind string `yaml:"kind"`
+	// ReleaseTogether makes free workers start together, like a cyclic
+	// barrier at job.fetch.
+	ReleaseTogether bool      `yaml:"release_together"`
+	Barriers        []Barrier `yaml:"barriers"`
+}
+
+// Barrier aligns workers at checkpoints. Exactly one of At, PerStrategy
+// and PerWorker says where.
+type Barrier struct {
+	// At is the checkpoint every participant waits at.
+	At string `yaml:"at"`
+	// PerStrategy names the checkpoint for each strategy.
+	PerStrategy map[string]string `yaml:"per_strategy"`
+	// PerWorker names the checkpoint for each participating worker.
+	PerWorker map[string]string `yaml:"per_worker"`
+	// Workers lists the participants; default every worker (or the keys
+	// of PerWorker).
+	Workers []string `yaml:"workers"`
+}
+
+// Fault is something done to a worker at a checkpoint.
+type Fault struct {
+	// Kind is "pause".
+	Kind   string `yaml:"kind"`
+	Worker string `yaml:"worker"`
+	// At is the checkpoint; PerStrategy names one per strategy instead.
+	At          string            `yaml:"at"`
+	PerStrategy map[string]string `yaml:"per_strategy"`
+	// Occurrence picks which pass of the checkpoint; default 1.
+	Occurrence int `yaml:"occurrence"`
+	// DurationMS is how long a pause lasts.
+	DurationMS int `yaml:"duration_ms"`
+}
+
+// Expectation is what every run of one strategy must show. Counts apply to
+// every message part the deliveries carry.
+type Expectation struct {
+	// Messages is the number of stored rows per message part.
+	Messages *int `yaml:"messages"`
+	// Webhooks is the number of distinct webhook ids per message part and
+	// subscriber.
+	Webhooks *int `yaml:"webhooks"`
+	// Broken lists the properties that must break; every other property
+	// not in Ignore must hold.
+	Broken []string `yaml:"broken"`
+	// Ignore lists properties whose outcome is shown but not gated.
+	Ignore []string `yaml:"ignore"`
+	// Observe shows the strategy's runs without gating them: for free
+	// schedules, where a strategy that may fail fails only sometimes.
+	Observe bool `yaml:"observe"`
+}
+
+// Arrival is one copy of one delivery, ready to hand to ingest.
+type Arrival struct {
+	// At is when the copy arrives, from the start of the run.
+	At time.Duration
+	// Delivery indexes Scenario.Deliveries; Copy numbers copies from 1.
+	Delivery int
+	Copy     int
+	// Body is the exact bytes sent; Signature its X-Hub-Signature-256.
+	Body      []byte
+	Signature string
+	// Parsed is Body, parsed.
+	Parsed *meta.Delivery
+}
+
+// Timeout is the run deadline.
+func (s *Scenario) Timeout() time.Duration {
+	return time.Duration(s.TimeoutMS) * time.Millisecond
+}
+
+// CheckpointFor resolves where a barrier or fault applies for a strategy:
+// its At, or its PerStrategy entry. Empty means it does not apply.
+func CheckpointFor(at string, perStrategy map[string]string, strategy string) checkpoint.Name {
+	if at != "" {
+		return checkpoint.Name(at)
+	}
+	return checkpoint.Name(perStrategy[strategy])
+}

@@ -1,0 +1,145 @@
+package sim
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/dedupsim/dedupsim/scenarios"
+	"github.com/dedupsim/dedupsim/sim/backend"
+	"github.com/dedupsim/dedupsim/sim/check"
+)
+
+// StrategyResult is every run of one strategy of a scenario, held against
+// the scenario's expectation.
+type StrategyResult struct {
+	Strategy    string                `json:"strategy"`
+	Expectation scenarios.Expectation `json:"expectation"`
+	// Trials are the runs, in order.
+	Trials []Trial `json:"trials"`
+	// Held says every run met the expectation.
+	Held bool `json:"held"`
+	// Mismatches say how runs missed the expectation.
+	Mismatches []string `json:"mismatches,omitempty"`
+}
+
+// ScenarioResult is one scenario's outcome on one backend.
+type ScenarioResult struct {
+	Scenario    string           `json:"scenario"`
+	Path        string           `json:"path"`
+	Description string           `json:"description,omitempty"`
+	Backend     string           `json:"backend"`
+	Workers     int              `json:"workers"`
+	Strategies  []StrategyResult `json:"strategies"`
+	// Held says every strategy met its expectation.
+	Held     bool          `json:"held"`
+	Duration time.Duration `json:"duration_ns"`
+}
+
+// RunScenario runs every strategy of sc its number of runs and holds each
+// run against the strategy's expectation.
+func RunScenario(ctx context.Context, b backend.Backend, sc *scenarios.Scenario,
+	opts Options) (ScenarioResult, error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	runs := sc.Runs
+	if opts.Runs > 0 {
+		runs = opts.Runs
+	}
+	started := time.Now()
+	res := ScenarioResult{Scenario: sc.Name, Path: sc.Path, Description: sc.Description,
+		Backend: b.Name(), Workers: sc.Workers, Held: true}
+	for _, st := range sc.Strategies {
+		sr := StrategyResult{Strategy: st, Expectation: sc.Expect[st], Held: true}
+		for n := 1; n <= runs; n++ {
+			t, err := RunTrial(ctx, b, sc, st, n, opts)
+			if err != nil {
+				return res, fmt.Errorf("scenario %s, strategy %s, run %d: %w",
+					sc.Name, st, n, err)
+			}
+			miss := Mismatches(sr.Expectation, t)
+			sr.Mismatches = append(sr.Mismatches, miss...)
+			sr.Held = sr.Held && len(miss) == 0
+			sr.Trials = append(sr.Trials, t)
+			log.Debug("run done", "scenario", sc.Name, "strategy", st, "run", n,
+				"verdict", t.Judgement.Verdict, "held", len(miss) == 0)
+		}
+		res.Held = res.Held && sr.Held
+		res.Strategies = append(res.Strategies, sr)
+	}
+	res.Duration = time.Since(started)
+	log.Info("scenario done", "scenario", sc.Name, "backend", b.Name(),
+		"held", res.Held, "duration", res.Duration.Round(time.Millisecond))
+	return res, nil
+}
+
+// Mismatches says, one line each, how trial t misses expectation e: which
+// message part, which property, and what the run saw. None means t meets e.
+func Mismatches(e scenarios.Expectation, t Trial) []string {
+	j := t.Judgement
+	prefix := fmt.Sprintf("run %d: ", t.Run)
+	// A run that did not finish meets no expectation, observed or not.
+	if j.Verdict == check.Unknown {
+		return []string{prefix + "verdict unknown: the run passed its deadline; " +
+			fmt.Sprintf("stuck: %v", t.Stuck)}
+	}
+	if e.Observe {
+		return nil
+	}
+	var out []string
+	for _, tl := range j.Tallies {
+		if e.Messages != nil && tl.Messages != *e.Messages {
+			out = append(out, prefix+fmt.Sprintf("%s: expected %d stored messages, saw %d",
+				tl.Part, *e.Messages, tl.Messages))
+		}
+		if e.Webhooks == nil {
+			continue
+		}
+		for sub, n := range webhookCounts(tl, t) {
+			if n != *e.Webhooks {
+				out = append(out, prefix+fmt.Sprintf(
+					"%s: expected %d distinct webhook ids at %s, saw %d",
+					tl.Part, *e.Webhooks, sub, n))
+			}
+		}
+	}
+	return append(out, propertyMismatches(e, j, prefix)...)
+}
+
+// webhookCounts gives the distinct webhook ids per subscriber of a tally,
+// with zero for subscribers that got nothing.
+func webhookCounts(tl check.Tally, t Trial) map[string]int {
+	out := map[string]int{}
+	for sub, n := range tl.WebhookIDs {
+		out[sub] = n
+	}
+	for _, sub := range t.subscribers {
+		if _, ok := out[sub]; !ok {
+			out[sub] = 0
+		}
+	}
+	return out
+}
+
+// propertyMismatches compares the broken properties with the expected
+// ones, leaving ignored properties out.
+func propertyMismatches(e scenarios.Expectation, j check.Judgement, prefix string) []string {
+	var out []string
+	for _, p := range e.Broken {
+		if !slices.Contains(j.Broken, check.Property(p)) {
+			out = append(out, prefix+fmt.Sprintf("expected property %s to break; it held", p))
+		}
+	}
+	for _, f := range j.Findings {
+		p := string(f.Property)
+		if slices.Contains(e.Broken, p) || slices.Contains(e.Ignore, p) {
+			continue
+		}
+		out = append(out, prefix+fmt.Sprintf("property %s broke: %s", p, f.Detail))
+	}
+	return out
+}

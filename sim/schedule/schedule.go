@@ -1,0 +1,208 @@
+// Package schedule is the simulator's hand on the workers: a checkpoint
+// hook that records every step, holds workers at barriers until the others
+// arrive, and pauses them where a scenario says.
+package schedule
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/dedupsim/dedupsim/core/checkpoint"
+	"github.com/dedupsim/dedupsim/sim/history"
+)
+
+// ErrDeadline is wrapped by the error a worker gets when the run's deadline
+// passes while the scheduler holds it.
+var ErrDeadline = errors.New("run deadline passed")
+
+// Barrier aligns workers: each participant waits at its checkpoint until
+// every other participant has arrived at its own or has finished.
+type Barrier struct {
+	// At maps each participating worker to its checkpoint.
+	At map[string]checkpoint.Name
+}
+
+// Pause holds one worker at a checkpoint for a while.
+type Pause struct {
+	Worker string
+	At     checkpoint.Name
+	// Occurrence picks which pass of the checkpoint is paused, from 1.
+	Occurrence int
+	For        time.Duration
+}
+
+// Config describes what the controller does.
+type Config struct {
+	// Workers names every worker of the run.
+	Workers  []string
+	Barriers []Barrier
+	Pauses   []Pause
+	// Recorder receives every event; required.
+	Recorder *history.Recorder
+	// Sleep waits for d or until ctx ends; default a real timer.
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+// Controller implements checkpoint.Hook for one run.
+type Controller struct {
+	cfg      Config
+	barriers []*barrier
+
+	mu     sync.Mutex
+	passes map[string]int // worker + checkpoint -> passes so far
+	where  map[string]string
+}
+
+// New returns a controller for one run.
+func New(cfg Config) *Controller {
+	if cfg.Sleep == nil {
+		cfg.Sleep = sleep
+	}
+	c := &Controller{cfg: cfg, passes: map[string]int{}, where: map[string]string{}}
+	for _, b := range cfg.Barriers {
+		c.barriers = append(c.barriers, newBarrier(b))
+	}
+	for _, w := range cfg.Workers {
+		c.where[w] = "not started"
+	}
+	return c
+}
+
+// Enter implements checkpoint.Hook: it records the arrival, then holds the
+// worker at any barrier and pause that apply.
+func (c *Controller) Enter(ctx context.Context, p checkpoint.Point) error {
+	c.cfg.Recorder.Add(event(p, history.Enter, "", nil))
+	n := c.pass(p.Worker, p.Name)
+	for _, b := range c.barriers {
+		if err := c.await(ctx, b, p); err != nil {
+			return err
+		}
+	}
+	for _, ps := range c.cfg.Pauses {
+		if ps.Worker != p.Worker || ps.At != p.Name || max(ps.Occurrence, 1) != n {
+			continue
+		}
+		if err := c.pause(ctx, p, ps.For); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Done implements checkpoint.Hook.
+func (c *Controller) Done(_ context.Context, p checkpoint.Point, out checkpoint.Outcome) {
+	c.cfg.Recorder.Add(event(p, history.Done, out.Result, out.Err))
+}
+
+// Finished tells the controller a worker will pass no more checkpoints, so
+// barriers stop waiting for it.
+func (c *Controller) Finished(worker string) {
+	c.setWhere(worker, "finished")
+	c.cfg.Recorder.Add(history.Event{Worker: worker, Phase: history.Note, Result: "finished"})
+	for _, b := range c.barriers {
+		b.finish(worker)
+	}
+}
+
+// JobEnded tells the controller a worker's job is over, stored, refused
+// or failed. Barriers the worker had not reached yet count it as arrived:
+// they never wait for a worker whose job will not come.
+func (c *Controller) JobEnded(worker string) {
+	for _, b := range c.barriers {
+		b.finish(worker)
+	}
+}
+
+// Stuck lists the workers that have not finished and where each stands,
+// sorted by worker, for a run that ran past its deadline.
+func (c *Controller) Stuck() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []string
+	for w, at := range c.where {
+		if at != "finished" {
+			out = append(out, w+" "+at)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (c *Controller) pass(worker string, n checkpoint.Name) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	key := worker + "\x00" + string(n)
+	c.passes[key]++
+	c.where[worker] = "at " + string(n)
+	return c.passes[key]
+}
+
+func (c *Controller) setWhere(worker, at string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.where[worker] = at
+}
+
+// await holds p's worker at b if b waits for it here, the first time only.
+func (c *Controller) await(ctx context.Context, b *barrier, p checkpoint.Point) error {
+	release, ok := b.arrive(p.Worker, p.Name)
+	if !ok {
+		return nil
+	}
+	c.setWhere(p.Worker, "held at barrier "+string(p.Name))
+	c.note(p, "held at barrier")
+	select {
+	case <-release:
+	case <-ctx.Done():
+		return fmt.Errorf("held at barrier %s: %w", p.Name, deadline(ctx))
+	}
+	c.setWhere(p.Worker, "at "+string(p.Name))
+	c.note(p, "released from barrier")
+	return nil
+}
+
+func (c *Controller) pause(ctx context.Context, p checkpoint.Point, d time.Duration) error {
+	c.setWhere(p.Worker, fmt.Sprintf("paused at %s for %s", p.Name, d))
+	c.note(p, "paused "+d.String())
+	if err := c.cfg.Sleep(ctx, d); err != nil {
+		return fmt.Errorf("paused at %s: %w", p.Name, deadline(ctx))
+	}
+	c.setWhere(p.Worker, "at "+string(p.Name))
+	c.note(p, "resumed")
+	return nil
+}
+
+func (c *Controller) note(p checkpoint.Point, what string) {
+	c.cfg.Recorder.Add(event(p, history.Note, what, nil))
+}
+
+func event(p checkpoint.Point, ph history.Phase, result string, err error) history.Event {
+	e := history.Event{Worker: p.Worker, Checkpoint: p.Name, Phase: ph,
+		Job: p.Job, Attempt: p.Attempt, Detail: p.Detail, Result: result}
+	if err != nil {
+		e.Err = err.Error()
+	}
+	return e
+}
+
+func deadline(ctx context.Context) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return ErrDeadline
+	}
+	return ctx.Err()
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

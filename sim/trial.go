@@ -1,0 +1,185 @@
+// Package sim is the simulation engine: it runs a scenario's workers
+// through the reference flow against a backend's Redis and Postgres, holds
+// and releases them at checkpoints, and judges what each run left behind.
+package sim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/dedupsim/dedupsim/core/claim"
+	"github.com/dedupsim/dedupsim/core/dispatch"
+	"github.com/dedupsim/dedupsim/core/flow"
+	"github.com/dedupsim/dedupsim/core/store"
+	"github.com/dedupsim/dedupsim/scenarios"
+	"github.com/dedupsim/dedupsim/sim/backend"
+	"github.com/dedupsim/dedupsim/sim/check"
+	"github.com/dedupsim/dedupsim/sim/history"
+	"github.com/dedupsim/dedupsim/sim/schedule"
+	"github.com/dedupsim/dedupsim/sim/subscriber"
+)
+
+// ErrInterrupted is returned when a run is cancelled from outside, as by
+// Ctrl-C, rather than by its own deadline.
+var ErrInterrupted = errors.New("run interrupted")
+
+// Options tune how scenarios run.
+type Options struct {
+	// Logger receives one record per run verdict; default discards.
+	Logger *slog.Logger
+	// Keep leaves each run's data in place and reports how to open it.
+	Keep bool
+	// Runs overrides the scenario's runs when positive.
+	Runs int
+}
+
+// Trial is one run of one strategy of a scenario.
+type Trial struct {
+	Scenario string `json:"scenario"`
+	Strategy string `json:"strategy"`
+	// Run numbers the strategy's runs from 1.
+	Run       int             `json:"run"`
+	Judgement check.Judgement `json:"judgement"`
+	// Order is the checkpoint order the workers entered.
+	Order  string          `json:"order"`
+	Events []history.Event `json:"events"`
+	// Stuck says where each unfinished worker stood at the deadline.
+	Stuck []string `json:"stuck,omitempty"`
+	// JobErrors lists the jobs that failed.
+	JobErrors []string `json:"job_errors,omitempty"`
+	// Unroutable counts messages for phone number ids no inbox has.
+	Unroutable int `json:"unroutable"`
+	// Statuses counts status updates received.
+	Statuses int           `json:"statuses"`
+	Duration time.Duration `json:"duration_ns"`
+	KeepHint string        `json:"keep_hint,omitempty"`
+
+	// subscribers lists the subscriber paths, for expectations.
+	subscribers []string
+}
+
+// runEnv is what one trial's goroutines share.
+type runEnv struct {
+	sc       *scenarios.Scenario
+	strategy string
+	run      *backend.Run
+	inboxes  map[string]store.Inbox
+	receiver *subscriber.Receiver
+	rec      *history.Recorder
+	ctl      *schedule.Controller
+	disp     *dispatch.Direct
+
+	mu        sync.Mutex
+	jobErrors []string
+}
+
+// RunTrial runs one strategy of sc once on a fresh database and key space.
+// An error means the trial could not be run; a broken property is a
+// verdict, not an error.
+func RunTrial(ctx context.Context, b backend.Backend, sc *scenarios.Scenario,
+	strategy string, n int, opts Options) (Trial, error) {
+	started := time.Now()
+	run, err := b.NewRun(ctx, backend.RunOptions{Keep: opts.Keep,
+		MaxConns: int32(sc.Workers + 4)})
+	if err != nil {
+		return Trial{}, fmt.Errorf("prepare run: %w", err)
+	}
+	defer run.Close(context.WithoutCancel(ctx))
+
+	env, err := setUp(ctx, sc, strategy, run)
+	if err != nil {
+		return Trial{}, err
+	}
+	defer env.receiver.Close()
+
+	t := Trial{Scenario: sc.Name, Strategy: strategy, Run: n, KeepHint: run.KeepHint}
+	timedOut, err := env.execute(ctx, &t)
+	if err != nil {
+		return Trial{}, err
+	}
+	t.Judgement, err = env.judge(context.WithoutCancel(ctx), timedOut)
+	if err != nil {
+		return Trial{}, err
+	}
+	t.Events = env.rec.Events()
+	t.Order = history.Order(t.Events)
+	t.JobErrors = env.jobErrors
+	for _, ep := range endpoints(sc) {
+		t.subscribers = append(t.subscribers, ep.Path)
+	}
+	if timedOut {
+		t.Stuck = env.ctl.Stuck()
+	}
+	t.Duration = time.Since(started)
+	return t, nil
+}
+
+// setUp creates the inboxes and starts the subscribers' receiver.
+func setUp(ctx context.Context, sc *scenarios.Scenario, strategy string,
+	run *backend.Run) (*runEnv, error) {
+	env := &runEnv{sc: sc, strategy: strategy, run: run, inboxes: map[string]store.Inbox{}}
+	for _, in := range sc.Inboxes {
+		created, err := store.CreateInbox(ctx, run.DB, in.Name, in.PhoneNumberID)
+		if err != nil {
+			return nil, fmt.Errorf("set up inbox: %w", err)
+		}
+		env.inboxes[in.PhoneNumberID] = created
+	}
+	receiver, err := subscriber.Start(ctx, subscriber.Config{Endpoints: endpoints(sc)})
+	if err != nil {
+		return nil, fmt.Errorf("start subscribers: %w", err)
+	}
+	var subs []dispatch.Subscription
+	for _, s := range sc.Subscribers {
+		subs = append(subs, dispatch.Subscription{URL: receiver.URL(s.Path), Secret: s.Secret})
+	}
+	env.disp, err = dispatch.NewDirect(dispatch.Config{Subscriptions: subs})
+	if err != nil {
+		receiver.Close()
+		return nil, fmt.Errorf("set up dispatch: %w", err)
+	}
+	env.receiver = receiver
+	return env, nil
+}
+
+// endpoints groups subscribers by URL path: one path subscribed twice is
+// one endpoint that accepts either secret.
+func endpoints(sc *scenarios.Scenario) []subscriber.Endpoint {
+	var eps []subscriber.Endpoint
+	index := map[string]int{}
+	for _, s := range sc.Subscribers {
+		i, ok := index[s.Path]
+		if !ok {
+			i = len(eps)
+			index[s.Path] = i
+			eps = append(eps, subscriber.Endpoint{Path: s.Path})
+		}
+		eps[i].Secrets = append(eps[i].Secrets, s.Secret)
+	}
+	return eps
+}
+
+// worker builds the flow worker called name.
+func (e *runEnv) worker(name string) (*flow.Worker, error) {
+	st, err := claim.New(e.strategy)
+	if err != nil {
+		return nil, err
+	}
+	w := &flow.Worker{Name: name, DB: e.run.DB, Redis: e.run.Redis,
+		KeyPrefix: e.run.KeyPrefix, Strategy: st, Hook: e.ctl}
+	if len(e.sc.Subscribers) > 0 {
+		w.Dispatcher = e.disp
+	}
+	return w, nil
+}
+
+func (e *runEnv) jobFailed(worker string, job flow.Job, err error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.jobErrors = append(e.jobErrors,
+		fmt.Sprintf("%s %s attempt %d: %v", worker, job.Message.ID, job.Attempt, err))
+}
