@@ -64,4 +64,3 @@ func (e *runEnv) expected() []check.Part {
 	}
 	return out
 }
-

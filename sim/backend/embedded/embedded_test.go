@@ -2,7 +2,6 @@ package embedded
 
 import (
 	"context"
-	"os"
 	"os/exec"
 	"strings"
 	"sync"
@@ -174,6 +173,5 @@ func startKept(tb testing.TB, command string) {
 		// su does not pass signals on: kill the whole group.
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		_ = cmd.Wait()
-		_ = os.Remove("/dev/null.unused")
 	})
 }

@@ -1,0 +1,142 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// call runs the command line and returns its exit code and output.
+func call(tb testing.TB, args ...string) (int, string, string) {
+	tb.Helper()
+	var out, errOut bytes.Buffer
+	code := Run(context.Background(), args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+// file writes a scenario beside the test payload and returns its path.
+func file(tb testing.TB, text string) string {
+	tb.Helper()
+	dir := tb.TempDir()
+	b, err := os.ReadFile(filepath.Join("testdata", "single-text.json"))
+	require.NoError(tb, err)
+	require.NoError(tb, os.WriteFile(filepath.Join(dir, "single-text.json"), b, 0o644))
+	require.NoError(tb, os.WriteFile(filepath.Join(dir, "bad.json"), b[:40], 0o644))
+	path := filepath.Join(dir, "s.yaml")
+	require.NoError(tb, os.WriteFile(path, []byte(text), 0o644))
+	return path
+}
+
+const scenario = `app_secret: s
+inboxes: [{phone_number_id: "200000000000001"}]
+workers: 2
+deliveries: [{payload: single-text.json, copies: 2}]
+strategies: [legacy]
+`
+
+func TestValidateAcceptsAGoodFileAndEveryShippedScenario(t *testing.T) {
+	code, out, _ := call(t, "validate", file(t, scenario), "c01-original-race")
+	require.Equal(t, ExitOK, code)
+	require.Equal(t, 2, strings.Count(out, "ok  "))
+}
+
+func TestBadScenariosGiveAOneLineErrorWithTheLocationAndExit2(t *testing.T) {
+	for name, text := range map[string]string{
+		"malformed YAML":      strings.Replace(scenario, "[legacy]", "[legacy", 1),
+		"a misspelt field":    strings.Replace(scenario, "workers:", "wrokers:", 1),
+		"a malformed payload": strings.Replace(scenario, "single-text.json", "bad.json", 1),
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := file(t, text)
+			for _, cmd := range []string{"validate", "run"} {
+				code, out, errOut := call(t, cmd, path)
+				require.Equal(t, ExitBadInput, code, errOut)
+				require.Empty(t, out)
+				lines := strings.Split(strings.TrimSpace(errOut), "\n")
+				require.Len(t, lines, 1, errOut)
+				require.Regexp(t, `s\.yaml:\d+:\d+: `, lines[0])
+			}
+		})
+	}
+}
+
+func TestAMissingScenarioIsBadInput(t *testing.T) {
+	code, _, errOut := call(t, "run", "no-such-scenario")
+	require.Equal(t, ExitBadInput, code)
+	require.Contains(t, errOut, "no such file, nor a shipped scenario")
+}
+
+func TestBadFlagsAreBadInput(t *testing.T) {
+	code, _, _ := call(t, "run", "--runs", "x", "c01-original-race")
+	require.Equal(t, ExitBadInput, code)
+	code, _, errOut := call(t, "run", "--backend", "mars", "c01-original-race")
+	require.Equal(t, ExitBadInput, code)
+	require.Contains(t, errOut, `unknown backend "mars"`)
+	code, _, errOut = call(t, "run", "--json", "/no/such/dir/r.json", "c01-original-race")
+	require.Equal(t, ExitBadInput, code)
+	require.Contains(t, errOut, "folder /no/such/dir does not exist")
+}
+
+func TestHelpTeachesEveryCommand(t *testing.T) {
+	code, out, _ := call(t, "help")
+	require.Equal(t, ExitOK, code)
+	for _, word := range []string{"run", "validate", "list", "Exit codes"} {
+		require.Contains(t, out, word)
+	}
+	code, out, _ = call(t, "help", "run")
+	require.Equal(t, ExitOK, code)
+	require.Contains(t, out, "-keep")
+	code, _, _ = call(t, "frobnicate")
+	require.Equal(t, ExitBadInput, code)
+}
+
+func TestListNamesTheShippedScenarios(t *testing.T) {
+	code, out, _ := call(t, "list")
+	require.Equal(t, ExitOK, code)
+	require.Contains(t, out, "c01-original-race")
+	require.Contains(t, out, "c02-second-window")
+}
+
+func TestRunExits0WhenTheOriginalRaceReproduces(t *testing.T) {
+	report := filepath.Join(t.TempDir(), "r.json")
+	code, out, errOut := call(t, "run", "--runs", "1", "--json", report, "c01-original-race")
+	require.Equal(t, ExitOK, code, errOut)
+	require.Contains(t, out, "result: every expectation held")
+	require.Regexp(t, `legacy\s+fail 1\s+wamid\S+\s+2\s+2\s+held`, out)
+	require.Regexp(t, `setnx\s+pass 1\s+wamid\S+\s+1\s+1\s+held`, out)
+	b, err := os.ReadFile(report)
+	require.NoError(t, err)
+	require.Contains(t, string(b), `"version": 1`)
+}
+
+func TestRunExits1AndSaysWhatItSawWhenAnExpectationDoesNotHold(t *testing.T) {
+	text := scenario + `schedule: {kind: barrier, barriers: [{at: claim.mark}]}
+expect:
+  legacy: {messages: 1}
+`
+	code, out, errOut := call(t, "run", file(t, text))
+	require.Equal(t, ExitNotHeld, code, errOut)
+	require.Contains(t, out, "legacy did not meet its expectation")
+	require.Contains(t, out, "#0: expected 1 stored messages, saw 2")
+	require.Contains(t, out, "property no-duplicate broke")
+}
+
+func TestRunWithKeepPrintsHowToOpenTheData(t *testing.T) {
+	text := strings.Replace(scenario, "[legacy]", "[setnx]", 1)
+	code, out, errOut := call(t, "run", "--keep", file(t, text))
+	require.Equal(t, ExitOK, code, errOut)
+	require.Contains(t, out, "kept data:")
+	require.Contains(t, out, "postgres://")
+
+	// Kept data is never swept; the hint says how to remove it.
+	m := regexp.MustCompile(`rm -rf '?([^'\s]+)'?`).FindStringSubmatch(out)
+	require.NotNil(t, m, out)
+	require.DirExists(t, m[1])
+	require.NoError(t, os.RemoveAll(m[1]))
+}
