@@ -42,7 +42,7 @@ func (c *checker) fail(field, format string, args ...any) error {
 func (c *checker) check() error {
 	for _, step := range []func() error{
 		c.header, c.inboxes, c.subscribers, c.workers, c.strategies,
-		c.deliveries, c.schedule, c.faults, c.expectations,
+		c.mutex, c.dispatch, c.deliveries, c.schedule, c.faults, c.expectations,
 	} {
 		if err := step(); err != nil {
 			return err
@@ -185,7 +185,7 @@ func (c *checker) passes(field string, n checkpoint.Name, strategy string) error
 		return c.fail(field, "unknown checkpoint %q (known: %s)", n, knownCheckpoints())
 	}
 	st, _ := claim.New(strategy)
-	if !slices.Contains(flow.Checkpoints(st, len(c.s.Subscribers) > 0), n) {
+	if !slices.Contains(flow.Checkpoints(st, len(c.s.Subscribers) > 0, c.s.Mutex != nil), n) {
 		return c.fail(field, "strategy %s never passes checkpoint %s", strategy, n)
 	}
 	return nil
@@ -370,8 +370,9 @@ func (c *checker) faults() error {
 func (c *checker) expectations() error {
 	for name, e := range c.s.Expect {
 		field := "expect." + name
-		if !slices.Contains(c.s.Strategies, name) {
-			return c.fail(field, "%q is not one of the scenario's strategies", name)
+		if !slices.Contains(c.s.Strategies, name) && !c.isConfig(name) {
+			return c.fail(field, "%q is neither a strategy nor a configuration of the "+
+				"scenario (configurations: %s)", name, strings.Join(c.configNames(), ", "))
 		}
 		if e.Messages != nil && *e.Messages < 0 || e.Webhooks != nil && *e.Webhooks < 0 {
 			return c.fail(field, "counts must not be negative")
@@ -386,6 +387,62 @@ func (c *checker) expectations() error {
 			if slices.Contains(e.Ignore, p) {
 				return c.fail(field, "%s is both broken and ignored", p)
 			}
+		}
+	}
+	return nil
+}
+
+func (c *checker) isConfig(name string) bool {
+	return slices.Contains(c.configNames(), name)
+}
+
+func (c *checker) configNames() []string {
+	var names []string
+	for _, cfg := range c.s.Configs() {
+		names = append(names, cfg.Name())
+	}
+	return names
+}
+
+func (c *checker) mutex() error {
+	m := c.s.Mutex
+	if m == nil {
+		return nil
+	}
+	if m.TTLMS < 0 || m.RetryIntervalMS < 0 || m.Retries < 0 {
+		return c.fail("mutex", "ttl_ms, retry_interval_ms and retries must not be negative")
+	}
+	if len(m.Release) == 0 {
+		m.Release = []string{"plain"}
+	}
+	for i, r := range m.Release {
+		if r != "plain" && r != "owner-checked" {
+			return c.fail(fmt.Sprintf("mutex.release[%d]", i),
+				"unknown release %q (known: plain, owner-checked)", r)
+		}
+	}
+	switch m.OnExhausted {
+	case "":
+		m.OnExhausted = "fail"
+	case "fail", "drop", "proceed":
+	default:
+		return c.fail("mutex.on_exhausted",
+			"unknown choice %q (known: fail, drop, proceed)", m.OnExhausted)
+	}
+	return nil
+}
+
+func (c *checker) dispatch() error {
+	if len(c.s.Dispatch) == 0 {
+		c.s.Dispatch = []string{"direct"}
+	}
+	for i, d := range c.s.Dispatch {
+		if d != "direct" && d != "outbox" {
+			return c.fail(fmt.Sprintf("dispatch[%d]", i),
+				"unknown dispatch %q (known: direct, outbox)", d)
+		}
+		if slices.Index(c.s.Dispatch, d) != i {
+			return c.fail(fmt.Sprintf("dispatch[%d]", i), "%q is listed twice", d)
 		}
 	}
 	return nil

@@ -24,7 +24,12 @@ type Scenario struct {
 	Workers    int        `yaml:"workers"`
 	Deliveries []Delivery `yaml:"deliveries"`
 	Strategies []string   `yaml:"strategies"`
-	Schedule   Schedule   `yaml:"schedule"`
+	// Mutex layers the per-(inbox, sender) job mutex on every strategy.
+	Mutex *Mutex `yaml:"mutex"`
+	// Dispatch lists how webhooks leave: "direct" after COMMIT (the
+	// default) and/or "outbox".
+	Dispatch []string `yaml:"dispatch"`
+	Schedule Schedule `yaml:"schedule"`
 	Faults     []Fault    `yaml:"faults"`
 	// Runs is how many times each strategy runs; default 1.
 	Runs int `yaml:"runs"`
@@ -39,6 +44,74 @@ type Scenario struct {
 	// Arrivals are the deliveries' copies in arrival order, read, signed
 	// and parsed.
 	Arrivals []Arrival `yaml:"-"`
+}
+
+// Mutex configures the per-(inbox, sender) job mutex.
+type Mutex struct {
+	// TTLMS is the mutex's lifetime; default 30000.
+	TTLMS int `yaml:"ttl_ms"`
+	// RetryIntervalMS is the wait between tries; default 2000.
+	RetryIntervalMS int `yaml:"retry_interval_ms"`
+	// Retries is how many times a refused worker tries again.
+	Retries int `yaml:"retries"`
+	// Release lists the release styles to run, each as its own
+	// configuration: "plain" (DEL, as the original) and "owner-checked".
+	// Default [plain].
+	Release []string `yaml:"release"`
+	// OnExhausted is what a worker does when its tries run out: "fail"
+	// the job so the queue retries it (default), "drop" it, or "proceed"
+	// without the mutex.
+	OnExhausted string `yaml:"on_exhausted"`
+}
+
+// Config is one configuration a scenario runs: a strategy, optionally
+// under a job mutex released one way, with webhooks dispatched one way.
+type Config struct {
+	Strategy string `json:"strategy"`
+	// Mutex is "", "plain" or "owner-checked".
+	Mutex string `json:"mutex,omitempty"`
+	// Dispatch is "direct" or "outbox".
+	Dispatch string `json:"dispatch"`
+}
+
+// Name names the configuration in reports and expectations, such as
+// "setnx", "setnx+mutex-plain" or "db-unique+outbox".
+func (c Config) Name() string {
+	name := c.Strategy
+	if c.Mutex != "" {
+		name += "+mutex-" + c.Mutex
+	}
+	if c.Dispatch == "outbox" {
+		name += "+outbox"
+	}
+	return name
+}
+
+// Configs lists every configuration of the scenario: each strategy, under
+// each mutex release style, with each dispatch.
+func (s *Scenario) Configs() []Config {
+	releases := []string{""}
+	if s.Mutex != nil {
+		releases = s.Mutex.Release
+	}
+	var out []Config
+	for _, st := range s.Strategies {
+		for _, rel := range releases {
+			for _, d := range s.Dispatch {
+				out = append(out, Config{Strategy: st, Mutex: rel, Dispatch: d})
+			}
+		}
+	}
+	return out
+}
+
+// ExpectationFor returns the expectation for c: the one named for the
+// whole configuration, else the one named for its strategy.
+func (s *Scenario) ExpectationFor(c Config) Expectation {
+	if e, ok := s.Expect[c.Name()]; ok {
+		return e
+	}
+	return s.Expect[c.Strategy]
 }
 
 // Inbox is a business number the endpoint routes to.

@@ -23,9 +23,13 @@ func (e *runEnv) judge(ctx context.Context, timedOut bool) (check.Judgement, err
 		return check.Judgement{}, fmt.Errorf("judge run: %w", err)
 	}
 	in := check.Input{Expected: e.expected(), Stored: map[check.Part]int{},
-		OpenConversations: map[string]int{}, TimedOut: timedOut}
+		OpenConversations: map[string]int{}, TimedOut: timedOut,
+		Events: e.rec.Events(), StoredIDs: map[int64]bool{}}
 	for _, p := range parts {
 		in.Stored[check.Part{SourceID: p.SourceID, Part: p.Part}] = p.Rows
+		for _, id := range p.IDs {
+			in.StoredIDs[id] = true
+		}
 	}
 	for _, c := range convs {
 		in.OpenConversations[fmt.Sprintf("%d/%s", c.InboxID, c.WaID)] = c.Open
@@ -34,6 +38,9 @@ func (e *runEnv) judge(ctx context.Context, timedOut bool) (check.Judgement, err
 		in.Subscribers = append(in.Subscribers, ep.Path)
 	}
 	for _, d := range e.receiver.Deliveries() {
+		if d.Event.ID != 0 {
+			in.ReceivedIDs = append(in.ReceivedIDs, d.Event.ID)
+		}
 		in.Received = append(in.Received, check.Received{
 			Subscriber: d.Path, WebhookID: d.WebhookID,
 			Part: check.Part{SourceID: d.Event.SourceID, Part: d.Event.Part},

@@ -15,7 +15,9 @@ import (
 // StrategyResult is every run of one strategy of a scenario, held against
 // the scenario's expectation.
 type StrategyResult struct {
+	// Strategy names the configuration, such as "setnx+mutex-plain".
 	Strategy    string                `json:"strategy"`
+	Config      scenarios.Config      `json:"config"`
 	Expectation scenarios.Expectation `json:"expectation"`
 	// Trials are the runs, in order.
 	Trials []Trial `json:"trials"`
@@ -53,12 +55,14 @@ func RunScenario(ctx context.Context, b backend.Backend, sc *scenarios.Scenario,
 	started := time.Now()
 	res := ScenarioResult{Scenario: sc.Name, Path: sc.Path, Description: sc.Description,
 		Backend: b.Name(), Workers: sc.Workers, Held: true}
-	for _, st := range sc.Strategies {
-		sr := StrategyResult{Strategy: st, Expectation: sc.Expect[st], Held: true}
+	for _, cfg := range sc.Configs() {
+		st := cfg.Name()
+		sr := StrategyResult{Strategy: st, Config: cfg,
+			Expectation: sc.ExpectationFor(cfg), Held: true}
 		for n := 1; n <= runs; n++ {
-			t, err := RunTrial(ctx, b, sc, st, n, opts)
+			t, err := RunTrial(ctx, b, sc, cfg, n, opts)
 			if err != nil {
-				return res, fmt.Errorf("scenario %s, strategy %s, run %d: %w",
+				return res, fmt.Errorf("scenario %s, configuration %s, run %d: %w",
 					sc.Name, st, n, err)
 			}
 			miss := Mismatches(sr.Expectation, t)
@@ -67,6 +71,9 @@ func RunScenario(ctx context.Context, b backend.Backend, sc *scenarios.Scenario,
 			sr.Trials = append(sr.Trials, t)
 			log.Debug("run done", "scenario", sc.Name, "strategy", st, "run", n,
 				"verdict", t.Judgement.Verdict, "held", len(miss) == 0)
+			if opts.Progress != nil {
+				opts.Progress(sc.Name, st, n, runs)
+			}
 		}
 		res.Held = res.Held && sr.Held
 		res.Strategies = append(res.Strategies, sr)

@@ -69,7 +69,8 @@ func TestEveryShippedScenarioMeetsItsExpectation(t *testing.T) {
 
 func TestTheLegacyGuardStoresBothCopiesWhenBothPassTheirChecks(t *testing.T) {
 	sc := scenario(t, race)
-	tr, err := sim.RunTrial(ctx(t), testenv.Backend(t), sc, "legacy", 1, sim.Options{})
+	tr, err := sim.RunTrial(ctx(t), testenv.Backend(t), sc,
+		scenarios.Config{Strategy: "legacy", Dispatch: "direct"}, 1, sim.Options{})
 	require.NoError(t, err)
 	require.Equal(t, check.Fail, tr.Judgement.Verdict)
 	require.Contains(t, tr.Judgement.Broken, check.NoDuplicate)

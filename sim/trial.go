@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"sync"
 	"time"
@@ -35,12 +36,17 @@ type Options struct {
 	Keep bool
 	// Runs overrides the scenario's runs when positive.
 	Runs int
+	// Progress, when set, is called after each run with the scenario, the
+	// strategy, the run's number from 1 and the strategy's number of runs.
+	Progress func(scenario, strategy string, run, runs int)
 }
 
 // Trial is one run of one strategy of a scenario.
 type Trial struct {
 	Scenario string `json:"scenario"`
-	Strategy string `json:"strategy"`
+	// Strategy names the configuration: its strategy, mutex and dispatch.
+	Strategy string           `json:"strategy"`
+	Config   scenarios.Config `json:"config"`
 	// Run numbers the strategy's runs from 1.
 	Run       int             `json:"run"`
 	Judgement check.Judgement `json:"judgement"`
@@ -65,6 +71,7 @@ type Trial struct {
 // runEnv is what one trial's goroutines share.
 type runEnv struct {
 	sc       *scenarios.Scenario
+	cfg      scenarios.Config
 	strategy string
 	run      *backend.Run
 	inboxes  map[string]store.Inbox
@@ -77,11 +84,11 @@ type runEnv struct {
 	jobErrors []string
 }
 
-// RunTrial runs one strategy of sc once on a fresh database and key space.
-// An error means the trial could not be run; a broken property is a
+// RunTrial runs one configuration of sc once on a fresh database and key
+// space. An error means the trial could not be run; a broken property is a
 // verdict, not an error.
 func RunTrial(ctx context.Context, b backend.Backend, sc *scenarios.Scenario,
-	strategy string, n int, opts Options) (Trial, error) {
+	cfg scenarios.Config, n int, opts Options) (Trial, error) {
 	started := time.Now()
 	run, err := b.NewRun(ctx, backend.RunOptions{Keep: opts.Keep,
 		MaxConns: int32(sc.Workers + 4)})
@@ -90,13 +97,14 @@ func RunTrial(ctx context.Context, b backend.Backend, sc *scenarios.Scenario,
 	}
 	defer run.Close(context.WithoutCancel(ctx))
 
-	env, err := setUp(ctx, sc, strategy, run)
+	env, err := setUp(ctx, sc, cfg, run)
 	if err != nil {
 		return Trial{}, err
 	}
 	defer env.receiver.Close()
 
-	t := Trial{Scenario: sc.Name, Strategy: strategy, Run: n, KeepHint: run.KeepHint}
+	t := Trial{Scenario: sc.Name, Strategy: cfg.Name(), Config: cfg, Run: n,
+		KeepHint: run.KeepHint}
 	timedOut, err := env.execute(ctx, &t)
 	if err != nil {
 		return Trial{}, err
@@ -119,9 +127,17 @@ func RunTrial(ctx context.Context, b backend.Backend, sc *scenarios.Scenario,
 }
 
 // setUp creates the inboxes and starts the subscribers' receiver.
-func setUp(ctx context.Context, sc *scenarios.Scenario, strategy string,
+func setUp(ctx context.Context, sc *scenarios.Scenario, cfg scenarios.Config,
 	run *backend.Run) (*runEnv, error) {
-	env := &runEnv{sc: sc, strategy: strategy, run: run, inboxes: map[string]store.Inbox{}}
+	env := &runEnv{sc: sc, cfg: cfg, strategy: cfg.Strategy, run: run,
+		inboxes: map[string]store.Inbox{}}
+	st, err := claim.New(cfg.Strategy)
+	if err != nil {
+		return nil, err
+	}
+	if err := st.Setup(ctx, run.DB); err != nil {
+		return nil, fmt.Errorf("set up strategy %s: %w", cfg.Strategy, err)
+	}
 	for _, in := range sc.Inboxes {
 		created, err := store.CreateInbox(ctx, run.DB, in.Name, in.PhoneNumberID)
 		if err != nil {
@@ -170,11 +186,28 @@ func (e *runEnv) worker(name string) (*flow.Worker, error) {
 		return nil, err
 	}
 	w := &flow.Worker{Name: name, DB: e.run.DB, Redis: e.run.Redis,
-		KeyPrefix: e.run.KeyPrefix, Strategy: st, Hook: e.ctl}
+		KeyPrefix: e.run.KeyPrefix, Namespace: namespace(e.run.ID), Strategy: st,
+		Hook: e.ctl}
 	if len(e.sc.Subscribers) > 0 {
 		w.Dispatcher = e.disp
 	}
+	if m := e.sc.Mutex; m != nil {
+		w.Mutex = &flow.Mutex{
+			TTL:           time.Duration(m.TTLMS) * time.Millisecond,
+			RetryInterval: time.Duration(m.RetryIntervalMS) * time.Millisecond,
+			Retries:       m.Retries,
+			OwnerChecked:  e.cfg.Mutex == "owner-checked",
+			OnExhausted:   flow.Exhausted(m.OnExhausted),
+		}
+	}
 	return w, nil
+}
+
+// namespace hashes a run id to the first key of its advisory locks.
+func namespace(runID string) int32 {
+	h := fnv.New32a()
+	h.Write([]byte(runID))
+	return int32(h.Sum32())
 }
 
 func (e *runEnv) jobFailed(worker string, job flow.Job, err error) {

@@ -43,6 +43,9 @@ type Call struct {
 	SourceID string
 	// Owner identifies this attempt for owner-checked releases.
 	Owner string
+	// Namespace keeps one run's advisory locks apart from another's on
+	// the same server: advisory locks are database-wide.
+	Namespace int32
 
 	// claimed is set once the strategy holds a claim it may need to undo.
 	claimed bool
@@ -58,6 +61,9 @@ func (c *Call) Key() string {
 type Strategy interface {
 	// Name is the strategy's name in scenario files.
 	Name() string
+	// Setup prepares a fresh database for the strategy, once per run,
+	// before any worker starts.
+	Setup(ctx context.Context, db store.Querier) error
 	// Checkpoints lists the claim checkpoints the strategy passes.
 	Checkpoints() []checkpoint.Name
 	// Claim runs before the transaction. False means another copy has the
@@ -81,6 +87,8 @@ var registry = map[string]func() Strategy{
 	"legacy":        func() Strategy { return Legacy{} },
 	"setnx":         func() Strategy { return SetNX{} },
 	"setnx-release": func() Strategy { return SetNXRelease{} },
+	"db-unique":     func() Strategy { return DBUnique{} },
+	"advisory":      func() Strategy { return Advisory{} },
 }
 
 // Names lists every strategy name, sorted.
@@ -105,6 +113,7 @@ func New(name string) (Strategy, error) {
 // passive is embedded by strategies to do nothing at the stages they skip.
 type passive struct{}
 
+func (passive) Setup(context.Context, store.Querier) error        { return nil }
 func (passive) Claim(context.Context, *Call) (bool, error)        { return true, nil }
 func (passive) InTx(context.Context, *Call, pgx.Tx) (bool, error) { return true, nil }
 func (passive) InsertMode() store.InsertMode                      { return store.InsertPlain }

@@ -45,12 +45,18 @@ type Worker struct {
 	Redis *redis.Client
 	// KeyPrefix starts every Redis key the worker writes.
 	KeyPrefix string
+	// Namespace is the first key of the worker's advisory locks, so that
+	// runs sharing a server do not share locks.
+	Namespace int32
 	// Strategy is the dedup guard.
 	Strategy claim.Strategy
 	// Dispatcher sends webhooks after COMMIT; nil sends none.
 	Dispatcher Dispatcher
 	// Hook watches the worker's checkpoints; nil outside the simulator.
 	Hook checkpoint.Hook
+	// Mutex, when set, takes a per-(inbox, sender) job mutex around the
+	// whole job.
+	Mutex *Mutex
 }
 
 // Outcome says what a job came to.
@@ -61,6 +67,9 @@ const (
 	Stored Outcome = iota + 1
 	// Duplicate means the guard decided another copy has the message.
 	Duplicate
+	// Dropped means the worker gave the job up without storing it: it
+	// could not take the job mutex and was told to drop the job.
+	Dropped
 )
 
 // String names the outcome.
@@ -70,6 +79,8 @@ func (o Outcome) String() string {
 		return "stored"
 	case Duplicate:
 		return "duplicate"
+	case Dropped:
+		return "dropped"
 	}
 	return "unknown"
 }
@@ -95,10 +106,46 @@ func (w *Worker) Process(ctx context.Context, job Job) (Result, error) {
 	}
 	tr := checkpoint.Tracer{Hook: w.Hook, Worker: w.Name}.
 		ForJob(job.Message.ID, job.Attempt)
+	owner := fmt.Sprintf("%s/%s/%d", w.Name, job.Message.ID, job.Attempt)
+	if w.Mutex == nil {
+		return w.guarded(ctx, tr, job, owner)
+	}
+	return w.withMutex(ctx, tr, job, owner)
+}
+
+// withMutex runs the job under the per-(inbox, sender) mutex. Like the
+// original, its cleanup releases the mutex whether or not it was taken.
+func (w *Worker) withMutex(ctx context.Context, tr checkpoint.Tracer, job Job,
+	owner string) (res Result, err error) {
+	key := w.mutexKey(job)
+	defer func() {
+		if rerr := w.release(context.WithoutCancel(ctx), tr, key, owner); rerr != nil {
+			err = errors.Join(err, rerr)
+		}
+	}()
+	held, err := w.acquire(ctx, tr, key, owner)
+	if err != nil {
+		return Result{}, fmt.Errorf("process %s: %w", job.Message.ID, err)
+	}
+	if !held {
+		switch w.Mutex.Defaults().OnExhausted {
+		case DropJob:
+			return Result{Outcome: Dropped}, nil
+		case FailJob:
+			return Result{}, fmt.Errorf("process %s: %w", job.Message.ID, ErrMutexBusy)
+		}
+	}
+	return w.guarded(ctx, tr, job, owner)
+}
+
+// guarded runs the dedup guard and, if it lets the worker through, stores
+// and dispatches the message.
+func (w *Worker) guarded(ctx context.Context, tr checkpoint.Tracer, job Job,
+	owner string) (Result, error) {
 	call := &claim.Call{
 		Tracer: tr, DB: w.DB, Redis: w.Redis, KeyPrefix: w.KeyPrefix,
-		Inbox: job.Inbox, SourceID: job.Message.ID,
-		Owner: fmt.Sprintf("%s/%s/%d", w.Name, job.Message.ID, job.Attempt),
+		Inbox: job.Inbox, SourceID: job.Message.ID, Namespace: w.Namespace,
+		Owner: owner,
 	}
 	ok, err := w.Strategy.Claim(ctx, call)
 	if err != nil || !ok {
@@ -129,7 +176,7 @@ func (w *Worker) settle(ctx context.Context, call *claim.Call, res Result, err e
 
 // Checkpoints lists the checkpoints a worker using s passes for a job, in
 // flow order. dispatching adds the webhook checkpoints.
-func Checkpoints(s claim.Strategy, dispatching bool) []checkpoint.Name {
+func Checkpoints(s claim.Strategy, dispatching, mutex bool) []checkpoint.Name {
 	passed := map[checkpoint.Name]bool{
 		checkpoint.JobFetch: true, checkpoint.ContactUpsert: true,
 		checkpoint.TxBegin: true, checkpoint.ConversationResolve: true,
@@ -137,6 +184,10 @@ func Checkpoints(s claim.Strategy, dispatching bool) []checkpoint.Name {
 	}
 	for _, n := range s.Checkpoints() {
 		passed[n] = true
+	}
+	if mutex {
+		passed[checkpoint.LockAcquire] = true
+		passed[checkpoint.LockRelease] = true
 	}
 	if dispatching {
 		passed[checkpoint.DispatchEnqueue] = true

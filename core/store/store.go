@@ -208,3 +208,15 @@ func CountOpenConversations(ctx context.Context, q Querier) ([]ConversationCount
 	}
 	return out, nil
 }
+
+// AddUniqueSourceIndex makes (inbox, source id, part) unique, for the
+// db-unique strategy. The contacts card case stays legal: its rows differ
+// by part.
+func AddUniqueSourceIndex(ctx context.Context, q Querier) error {
+	_, err := q.Exec(ctx, `CREATE UNIQUE INDEX IF NOT EXISTS messages_source_part_key
+		ON messages (inbox_id, source_id, part)`)
+	if err != nil {
+		return fmt.Errorf("add unique source index: %w", err)
+	}
+	return nil
+}

@@ -3,6 +3,8 @@ package check
 import (
 	"fmt"
 	"sort"
+
+	"github.com/dedupsim/dedupsim/sim/history"
 )
 
 // Verdict is a run's result: pass, fail, or unknown when the run did not
@@ -49,6 +51,12 @@ type Input struct {
 	Received []Received
 	// TimedOut says the run passed its deadline.
 	TimedOut bool
+	// Events is the run's history, for the claim and lock properties.
+	Events []history.Event
+	// StoredIDs lists the ids of every stored message row.
+	StoredIDs map[int64]bool
+	// ReceivedIDs gives, per delivery, the row id its payload names.
+	ReceivedIDs []int64
 }
 
 // Tally is what one part came to.
@@ -81,6 +89,8 @@ func Judge(in Input) Judgement {
 	var fs []Finding
 	fs = append(fs, parts(in, tallies)...)
 	fs = append(fs, webhooks(in, tallies)...)
+	fs = append(fs, ghosts(in)...)
+	fs = append(fs, Exclusive(in.Events)...)
 	fs = append(fs, conversations(in)...)
 
 	j := Judgement{Verdict: Pass, Findings: fs, Tallies: tallies}
@@ -186,6 +196,21 @@ func webhooks(in Input, tallies []Tally) []Finding {
 				fs = append(fs, Finding{OneWebhook, fmt.Sprintf(
 					"%s: %s got %d deliveries, none accepted", t.Part, sub, n)})
 			}
+		}
+	}
+	return fs
+}
+
+// ghosts checks property 4: every webhook names a row that exists, so no
+// webhook went out for a transaction that rolled back.
+func ghosts(in Input) []Finding {
+	var fs []Finding
+	seen := map[int64]bool{}
+	for _, id := range in.ReceivedIDs {
+		if !in.StoredIDs[id] && !seen[id] {
+			seen[id] = true
+			fs = append(fs, Finding{NoGhostWebhook,
+				fmt.Sprintf("a webhook names message row %d, which was never committed", id)})
 		}
 	}
 	return fs

@@ -32,8 +32,5 @@ const (
 var All = []Property{NoDuplicate, NoLoss, OneWebhook, NoGhostWebhook,
 	ExclusiveClaim, OneConversation}
 
-// Checked lists the properties the simulator checks today.
-var Checked = []Property{NoDuplicate, NoLoss, OneWebhook, OneConversation}
-
 // Known reports whether p names a property.
 func Known(p Property) bool { return slices.Contains(All, p) }
