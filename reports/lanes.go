@@ -60,9 +60,13 @@ func stepsOf(events []history.Event) []step {
 			if i, ok := open[e.Worker]; ok {
 				out[i].text = clip(out[i].text + " → " + outcome(e))
 				delete(open, e.Worker)
+			} else {
+				out = append(out, step{e.Worker, clip("  → " + outcome(e))})
 			}
 		case history.Note:
 			if e.Worker != "ingest" {
+				// The step's outcome, when it comes, gets a line of its own.
+				delete(open, e.Worker)
 				out = append(out, step{e.Worker, clip("(" + note(e) + ")")})
 			}
 		}

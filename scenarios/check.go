@@ -185,7 +185,8 @@ func (c *checker) passes(field string, n checkpoint.Name, strategy string) error
 		return c.fail(field, "unknown checkpoint %q (known: %s)", n, knownCheckpoints())
 	}
 	st, _ := claim.New(strategy)
-	if !slices.Contains(flow.Checkpoints(st, len(c.s.Subscribers) > 0, c.s.Mutex != nil), n) {
+	mutex := c.s.Mutex != nil && !slices.Contains(c.s.Mutex.Release, "none")
+	if !slices.Contains(flow.Checkpoints(st, len(c.s.Subscribers) > 0, mutex), n) {
 		return c.fail(field, "strategy %s never passes checkpoint %s", strategy, n)
 	}
 	return nil
@@ -244,8 +245,14 @@ func (c *checker) deliveries() error {
 func (c *checker) delivery(i int) error {
 	d := &c.s.Deliveries[i]
 	field := fmt.Sprintf("deliveries[%d]", i)
-	if (d.Payload == "") == (d.Inline == "") {
-		return c.fail(field, "give exactly one of payload and inline")
+	given := 0
+	for _, set := range []bool{d.Payload != "", d.Inline != "", d.Text != nil} {
+		if set {
+			given++
+		}
+	}
+	if given != 1 {
+		return c.fail(field, "give exactly one of payload, inline and text")
 	}
 	if d.Copies == 0 {
 		d.Copies = 1
@@ -277,6 +284,19 @@ func (c *checker) delivery(i int) error {
 func (c *checker) body(d *Delivery, field string) ([]byte, string, error) {
 	if d.Inline != "" {
 		return []byte(d.Inline), field + ".inline", nil
+	}
+	if t := d.Text; t != nil {
+		field += ".text"
+		if t.ID == "" || t.From == "" {
+			return nil, field, c.fail(field, "a text message needs id and from")
+		}
+		phone := t.PhoneNumberID
+		if phone == "" {
+			phone = c.s.Inboxes[0].PhoneNumberID
+		}
+		msg := meta.TextMessage{ID: t.ID, From: t.From, Name: t.Name, Text: t.Body,
+			Timestamp: time.Unix(1767225600, 0)}
+		return meta.BuildText(phone, "", "", msg), field, nil
 	}
 	field += ".payload"
 	body, err := c.readPayload(d.Payload)
@@ -351,8 +371,16 @@ func (c *checker) faults() error {
 		if f.Kind != "pause" {
 			return c.fail(field+".kind", "unknown fault %q (known: pause)", f.Kind)
 		}
-		if err := c.worker(field+".worker", f.Worker); err != nil {
-			return err
+		if f.Worker == "" && f.Message == "" {
+			return c.fail(field, "name the worker, the message, or both")
+		}
+		if f.Worker != "" {
+			if err := c.worker(field+".worker", f.Worker); err != nil {
+				return err
+			}
+		}
+		if f.Message != "" && !c.carries(f.Message) {
+			return c.fail(field+".message", "no delivery carries message %q", f.Message)
 		}
 		if err := c.where(field, f.At, f.PerStrategy); err != nil {
 			return err
@@ -365,6 +393,18 @@ func (c *checker) faults() error {
 		}
 	}
 	return nil
+}
+
+// carries reports whether any delivery carries message id.
+func (c *checker) carries(id string) bool {
+	for _, a := range c.s.Arrivals {
+		for _, m := range a.Parsed.Messages {
+			if m.ID == id {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (c *checker) expectations() error {
@@ -416,9 +456,9 @@ func (c *checker) mutex() error {
 		m.Release = []string{"plain"}
 	}
 	for i, r := range m.Release {
-		if r != "plain" && r != "owner-checked" {
+		if r != "none" && r != "plain" && r != "owner-checked" {
 			return c.fail(fmt.Sprintf("mutex.release[%d]", i),
-				"unknown release %q (known: plain, owner-checked)", r)
+				"unknown release %q (known: none, plain, owner-checked)", r)
 		}
 	}
 	switch m.OnExhausted {

@@ -55,8 +55,8 @@ type Mutex struct {
 	// Retries is how many times a refused worker tries again.
 	Retries int `yaml:"retries"`
 	// Release lists the release styles to run, each as its own
-	// configuration: "plain" (DEL, as the original) and "owner-checked".
-	// Default [plain].
+	// configuration: "plain" (DEL, as the original), "owner-checked", and
+	// "none" for no mutex at all. Default [plain].
 	Release []string `yaml:"release"`
 	// OnExhausted is what a worker does when its tries run out: "fail"
 	// the job so the queue retries it (default), "drop" it, or "proceed"
@@ -92,7 +92,13 @@ func (c Config) Name() string {
 func (s *Scenario) Configs() []Config {
 	releases := []string{""}
 	if s.Mutex != nil {
-		releases = s.Mutex.Release
+		releases = nil
+		for _, r := range s.Mutex.Release {
+			if r == "none" {
+				r = ""
+			}
+			releases = append(releases, r)
+		}
 	}
 	var out []Config
 	for _, st := range s.Strategies {
@@ -137,12 +143,27 @@ type Delivery struct {
 	// Inline is a body written in the scenario; its bytes are sent as
 	// written.
 	Inline string `yaml:"inline"`
+	// Text builds a body carrying one text message.
+	Text *Text `yaml:"text"`
 	// AtMS is when the first copy arrives, in ms from the start.
 	AtMS int `yaml:"at_ms"`
 	// Copies is how many identical copies arrive; default 1.
 	Copies int `yaml:"copies"`
 	// GapMS is the time between copies.
 	GapMS int `yaml:"gap_ms"`
+}
+
+// Text is a text message for a built body.
+type Text struct {
+	// ID is the provider message id; required.
+	ID string `yaml:"id"`
+	// From is the sender's WhatsApp id; required.
+	From string `yaml:"from"`
+	// Name is the sender's profile name.
+	Name string `yaml:"name"`
+	Body string `yaml:"body"`
+	// PhoneNumberID routes the message; default the first inbox.
+	PhoneNumberID string `yaml:"phone_number_id"`
 }
 
 // Schedule says how workers are let through their checkpoints.
@@ -172,8 +193,11 @@ type Barrier struct {
 // Fault is something done to a worker at a checkpoint.
 type Fault struct {
 	// Kind is "pause".
-	Kind   string `yaml:"kind"`
-	Worker string `yaml:"worker"`
+	Kind string `yaml:"kind"`
+	// Worker picks the worker; Message picks whichever worker processes
+	// that provider message id. Give one or both.
+	Worker  string `yaml:"worker"`
+	Message string `yaml:"message"`
 	// At is the checkpoint; PerStrategy names one per strategy instead.
 	At          string            `yaml:"at"`
 	PerStrategy map[string]string `yaml:"per_strategy"`

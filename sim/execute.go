@@ -160,7 +160,7 @@ func barriers(sc *scenarios.Scenario, strategy string) []schedule.Barrier {
 func pauses(sc *scenarios.Scenario, strategy string) []schedule.Pause {
 	var out []schedule.Pause
 	for _, f := range sc.Faults {
-		out = append(out, schedule.Pause{Worker: f.Worker,
+		out = append(out, schedule.Pause{Worker: f.Worker, Job: f.Message,
 			At:         scenarios.CheckpointFor(f.At, f.PerStrategy, strategy),
 			Occurrence: f.Occurrence,
 			For:        time.Duration(f.DurationMS) * time.Millisecond})

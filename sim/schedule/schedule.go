@@ -26,9 +26,11 @@ type Barrier struct {
 	At map[string]checkpoint.Name
 }
 
-// Pause holds one worker at a checkpoint for a while.
+// Pause holds a worker at a checkpoint for a while.
 type Pause struct {
+	// Worker and Job pick who is paused; an empty one matches any.
 	Worker string
+	Job    string
 	At     checkpoint.Name
 	// Occurrence picks which pass of the checkpoint is paused, from 1.
 	Occurrence int
@@ -45,6 +47,13 @@ type Config struct {
 	Recorder *history.Recorder
 	// Sleep waits for d or until ctx ends; default a real timer.
 	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+// matches reports whether the pause applies to p on its n-th pass.
+func (ps Pause) matches(p checkpoint.Point, n int) bool {
+	return (ps.Worker == "" || ps.Worker == p.Worker) &&
+		(ps.Job == "" || ps.Job == p.Job) &&
+		ps.At == p.Name && max(ps.Occurrence, 1) == n
 }
 
 // Controller implements checkpoint.Hook for one run.
@@ -83,7 +92,7 @@ func (c *Controller) Enter(ctx context.Context, p checkpoint.Point) error {
 		}
 	}
 	for _, ps := range c.cfg.Pauses {
-		if ps.Worker != p.Worker || ps.At != p.Name || max(ps.Occurrence, 1) != n {
+		if !ps.matches(p, n) {
 			continue
 		}
 		if err := c.pause(ctx, p, ps.For); err != nil {
