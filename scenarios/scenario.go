@@ -30,7 +30,7 @@ type Scenario struct {
 	// default) and/or "outbox".
 	Dispatch []string `yaml:"dispatch"`
 	Schedule Schedule `yaml:"schedule"`
-	Faults     []Fault    `yaml:"faults"`
+	Faults   []Fault  `yaml:"faults"`
 	// Runs is how many times each strategy runs; default 1.
 	Runs int `yaml:"runs"`
 	// TimeoutMS bounds one run; past it the verdict is unknown. Default
