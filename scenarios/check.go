@@ -368,8 +368,9 @@ func (c *checker) barrier(i int) error {
 func (c *checker) faults() error {
 	for i, f := range c.s.Faults {
 		field := fmt.Sprintf("faults[%d]", i)
-		if f.Kind != "pause" {
-			return c.fail(field+".kind", "unknown fault %q (known: pause)", f.Kind)
+		if !slices.Contains([]string{"pause", "error", "crash"}, f.Kind) {
+			return c.fail(field+".kind", "unknown fault %q (known: pause, error, crash)",
+				f.Kind)
 		}
 		if f.Worker == "" && f.Message == "" {
 			return c.fail(field, "name the worker, the message, or both")
@@ -385,11 +386,14 @@ func (c *checker) faults() error {
 		if err := c.where(field, f.At, f.PerStrategy); err != nil {
 			return err
 		}
-		if f.DurationMS <= 0 {
+		if f.Kind == "pause" && f.DurationMS <= 0 {
 			return c.fail(field+".duration_ms", "a pause needs a positive duration_ms")
 		}
-		if f.Occurrence < 0 {
-			return c.fail(field+".occurrence", "must be 1 or more")
+		if f.Kind != "pause" && f.DurationMS != 0 {
+			return c.fail(field+".duration_ms", "only a pause has a duration")
+		}
+		if f.Occurrence < 0 || f.Attempt < 0 {
+			return c.fail(field, "occurrence and attempt count from 1")
 		}
 	}
 	return nil

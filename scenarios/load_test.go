@@ -143,9 +143,11 @@ func TestEveryShippedScenarioLoads(t *testing.T) {
 		sc, err := LoadShipped(name)
 		require.NoError(t, err, name)
 		require.NotEmpty(t, sc.Description, name)
-		for _, st := range sc.Strategies {
-			_, ok := sc.Expect[st]
-			require.True(t, ok, "%s: strategy %s has no expectation", name, st)
+		for _, cfg := range sc.Configs() {
+			_, named := sc.Expect[cfg.Name()]
+			_, byStrategy := sc.Expect[cfg.Strategy]
+			require.True(t, named || byStrategy, "%s: %s has no expectation",
+				name, cfg.Name())
 		}
 	}
 }

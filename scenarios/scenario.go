@@ -192,7 +192,9 @@ type Barrier struct {
 
 // Fault is something done to a worker at a checkpoint.
 type Fault struct {
-	// Kind is "pause".
+	// Kind is "pause" (hold the worker for duration_ms), "error" (the
+	// step fails and the worker's error handling runs) or "crash" (the
+	// worker dies there: its connections are killed, no cleanup runs).
 	Kind string `yaml:"kind"`
 	// Worker picks the worker; Message picks whichever worker processes
 	// that provider message id. Give one or both.
@@ -201,8 +203,11 @@ type Fault struct {
 	// At is the checkpoint; PerStrategy names one per strategy instead.
 	At          string            `yaml:"at"`
 	PerStrategy map[string]string `yaml:"per_strategy"`
-	// Occurrence picks which pass of the checkpoint; default 1.
+	// Occurrence picks which pass of the checkpoint by the worker, from
+	// 1; default every pass.
 	Occurrence int `yaml:"occurrence"`
+	// Attempt picks the job attempt, from 1; default every attempt.
+	Attempt int `yaml:"attempt"`
 	// DurationMS is how long a pause lasts.
 	DurationMS int `yaml:"duration_ms"`
 }

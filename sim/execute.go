@@ -21,7 +21,7 @@ func (e *runEnv) execute(ctx context.Context, t *Trial) (bool, error) {
 	names := scenarios.WorkerNames(e.sc.Workers)
 	e.rec = history.NewRecorder(time.Now)
 	e.ctl = schedule.New(schedule.Config{Workers: names, Recorder: e.rec,
-		Barriers: barriers(e.sc, e.strategy), Pauses: pauses(e.sc, e.strategy)})
+		Barriers: barriers(e.sc, e.strategy), Faults: faults(e.sc, e.strategy)})
 
 	runCtx, cancel := context.WithTimeout(ctx, e.sc.Timeout())
 	defer cancel()
@@ -156,14 +156,15 @@ func barriers(sc *scenarios.Scenario, strategy string) []schedule.Barrier {
 	return out
 }
 
-// pauses resolves the scenario's pause faults for one strategy.
-func pauses(sc *scenarios.Scenario, strategy string) []schedule.Pause {
-	var out []schedule.Pause
+// faults resolves the scenario's faults for one strategy.
+func faults(sc *scenarios.Scenario, strategy string) []schedule.Fault {
+	var out []schedule.Fault
 	for _, f := range sc.Faults {
-		out = append(out, schedule.Pause{Worker: f.Worker, Job: f.Message,
+		out = append(out, schedule.Fault{Kind: schedule.Kind(f.Kind),
+			Worker: f.Worker, Job: f.Message,
 			At:         scenarios.CheckpointFor(f.At, f.PerStrategy, strategy),
-			Occurrence: f.Occurrence,
-			For:        time.Duration(f.DurationMS) * time.Millisecond})
+			Occurrence: f.Occurrence, Attempt: f.Attempt,
+			For: time.Duration(f.DurationMS) * time.Millisecond})
 	}
 	return out
 }

@@ -50,6 +50,11 @@ var All = []Name{
 // Known reports whether n is one of the flow's checkpoints.
 func Known(n Name) bool { return slices.Contains(All, n) }
 
+// ErrCrash is returned by a hook that has killed the worker at a
+// checkpoint: the worker must stop at once and run none of its cleanup,
+// as a process that died would.
+var ErrCrash = errors.New("worker crashed")
+
 // ErrUnknown is wrapped by errors about a checkpoint name that the flow does
 // not have.
 var ErrUnknown = errors.New("unknown checkpoint")
@@ -68,6 +73,9 @@ type Point struct {
 	// Detail says what the step is about to read or write: a Redis key, a
 	// table and key, a URL.
 	Detail string
+	// PID is the Postgres backend pid of the connection the worker's open
+	// transaction runs on, 0 when it has none.
+	PID uint32
 }
 
 // Outcome is what a step did, recorded right after its I/O.
@@ -94,6 +102,8 @@ type Tracer struct {
 	Worker  string
 	Job     string
 	Attempt int
+	// PID is the backend pid of the worker's open transaction, if any.
+	PID uint32
 }
 
 // Enter passes checkpoint n. detail says what the step will touch.
@@ -120,5 +130,6 @@ func (t Tracer) ForJob(job string, attempt int) Tracer {
 }
 
 func (t Tracer) point(n Name, detail string) Point {
-	return Point{Worker: t.Worker, Name: n, Job: t.Job, Attempt: t.Attempt, Detail: detail}
+	return Point{Worker: t.Worker, Name: n, Job: t.Job, Attempt: t.Attempt,
+		Detail: detail, PID: t.PID}
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/dedupsim/dedupsim/core/checkpoint"
+	"github.com/dedupsim/dedupsim/core/store"
 )
 
 // DefaultTimeout bounds one POST when Config.Client is nil.
@@ -50,6 +51,9 @@ type Config struct {
 	Now func() time.Time
 	// Logger receives debug records of each POST. Default: discards.
 	Logger *slog.Logger
+	// Ledger, when set, records each event as it is dispatched, so that
+	// dispatching the same stored row again sends nothing.
+	Ledger store.Querier
 }
 
 func (c Config) withDefaults() Config {
@@ -93,6 +97,7 @@ type Direct struct {
 	client *http.Client
 	now    func() time.Time
 	log    *slog.Logger
+	ledger store.Querier
 }
 
 // NewDirect returns a dispatcher for cfg, with defaults filled in.
@@ -102,6 +107,7 @@ func NewDirect(cfg Config) (*Direct, error) {
 		return nil, fmt.Errorf("new direct dispatcher: %w", err)
 	}
 	d := &Direct{
+		ledger: cfg.Ledger,
 		subs:   cfg.Subscriptions,
 		client: cfg.Client,
 		now:    cfg.Now,
@@ -126,8 +132,22 @@ func (d *Direct) Dispatch(ctx context.Context, tr checkpoint.Tracer, ev Event) e
 		tr.Done(ctx, checkpoint.DispatchEnqueue, id, "", err)
 		return fmt.Errorf("dispatch %s: encode event: %w", id, err)
 	}
+	if d.ledger != nil {
+		first, err := store.RecordEvent(ctx, d.ledger, store.Event{WebhookID: id,
+			MessageID: ev.ID, Payload: body}, true)
+		if err != nil || !first {
+			tr.Done(ctx, checkpoint.DispatchEnqueue, id, "already dispatched", err)
+			return err
+		}
+	}
 	tr.Done(ctx, checkpoint.DispatchEnqueue, id, subscribers(len(d.subs)), nil)
+	return d.Send(ctx, tr, id, body)
+}
 
+// Send POSTs an encoded event to every subscription, one after another,
+// passing webhook.send and webhook.ack for each, and returns the failed
+// POSTs joined, each wrapping ErrDeliveryFailed.
+func (d *Direct) Send(ctx context.Context, tr checkpoint.Tracer, id string, body []byte) error {
 	var errs []error
 	for _, sub := range d.subs {
 		if err := d.deliver(ctx, tr, sub, id, body); err != nil {

@@ -11,7 +11,7 @@ import (
 
 // dispatch sends one message_created webhook per committed row.
 func (w *Worker) dispatch(ctx context.Context, tr checkpoint.Tracer, job Job, rows []store.Message) error {
-	if w.Dispatcher == nil {
+	if w.Dispatcher == nil || w.Outbox {
 		return nil
 	}
 	var errs []error

@@ -52,6 +52,12 @@ type Worker struct {
 	Strategy claim.Strategy
 	// Dispatcher sends webhooks after COMMIT; nil sends none.
 	Dispatcher Dispatcher
+	// Outbox writes each event to the transactional outbox inside the
+	// message's transaction instead; a relay sends them.
+	Outbox bool
+	// DispatchCalls is how many times the after-commit hook runs per
+	// commit: 1, or 2 to inject a hook that fires twice. 0 means 1.
+	DispatchCalls int
 	// Hook watches the worker's checkpoints; nil outside the simulator.
 	Hook checkpoint.Hook
 	// Mutex, when set, takes a per-(inbox, sender) job mutex around the
@@ -119,6 +125,9 @@ func (w *Worker) withMutex(ctx context.Context, tr checkpoint.Tracer, job Job,
 	owner string) (res Result, err error) {
 	key := w.mutexKey(job)
 	defer func() {
+		if errors.Is(err, checkpoint.ErrCrash) {
+			return // a dead process cleans nothing up
+		}
 		if rerr := w.release(context.WithoutCancel(ctx), tr, key, owner); rerr != nil {
 			err = errors.Join(err, rerr)
 		}
@@ -158,7 +167,9 @@ func (w *Worker) guarded(ctx context.Context, tr checkpoint.Tracer, job Job,
 	if err := w.Strategy.AfterCommit(ctx, call); err != nil {
 		return res, fmt.Errorf("after commit %s: %w", job.Message.ID, err)
 	}
-	res.DispatchErr = w.dispatch(ctx, tr, job, res.Rows)
+	for range max(w.DispatchCalls, 1) {
+		res.DispatchErr = errors.Join(res.DispatchErr, w.dispatch(ctx, tr, job, res.Rows))
+	}
 	return res, nil
 }
 
@@ -167,6 +178,9 @@ func (w *Worker) guarded(ctx context.Context, tr checkpoint.Tracer, job Job,
 func (w *Worker) settle(ctx context.Context, call *claim.Call, res Result, err error) (Result, error) {
 	if err == nil {
 		return res, nil
+	}
+	if errors.Is(err, checkpoint.ErrCrash) {
+		return Result{}, fmt.Errorf("process %s: %w", call.SourceID, err)
 	}
 	if aerr := w.Strategy.Abandon(ctx, call); aerr != nil {
 		err = errors.Join(err, fmt.Errorf("abandon claim: %w", aerr))

@@ -8,6 +8,7 @@ import (
 
 	"github.com/dedupsim/dedupsim/core/checkpoint"
 	"github.com/dedupsim/dedupsim/core/claim"
+	"github.com/dedupsim/dedupsim/core/dispatch"
 	"github.com/dedupsim/dedupsim/core/store"
 )
 
@@ -26,13 +27,21 @@ func (w *Worker) store(ctx context.Context, tr checkpoint.Tracer, call *claim.Ca
 	if err := tr.Enter(ctx, checkpoint.TxBegin, "BEGIN"); err != nil {
 		return Result{}, err
 	}
-	tx, err := w.DB.Begin(ctx)
+	conn, err := w.DB.Acquire(ctx)
+	if err != nil {
+		tr.Done(ctx, checkpoint.TxBegin, "BEGIN", "", err)
+		return Result{}, fmt.Errorf("begin: %w", err)
+	}
+	defer conn.Release()
+	tx, err := conn.Begin(ctx)
 	tr.Done(ctx, checkpoint.TxBegin, "BEGIN", "BEGIN", err)
 	if err != nil {
 		return Result{}, fmt.Errorf("begin: %w", err)
 	}
 	// Rollback after a successful Commit is a no-op.
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	// From here on the hook knows which backend runs the transaction.
+	tr.PID = conn.Conn().PgConn().PID()
 
 	res, err := w.inTx(ctx, tr, call, tx, job, contact)
 	if err != nil || res.Outcome != Stored {
@@ -86,6 +95,13 @@ func (w *Worker) inTx(ctx context.Context, tr checkpoint.Tracer, call *claim.Cal
 	}
 	if len(rows) == 0 {
 		return Result{Outcome: Duplicate}, nil
+	}
+	if w.Outbox {
+		for _, m := range rows {
+			if err := dispatch.Enqueue(ctx, tr, tx, event(job, m)); err != nil {
+				return Result{}, err
+			}
+		}
 	}
 	return Result{Outcome: Stored, Rows: rows}, nil
 }

@@ -26,15 +26,36 @@ type Barrier struct {
 	At map[string]checkpoint.Name
 }
 
-// Pause holds a worker at a checkpoint for a while.
-type Pause struct {
-	// Worker and Job pick who is paused; an empty one matches any.
+// Kind says what a fault does to a worker at its checkpoint.
+type Kind string
+
+const (
+	// Pause holds the worker for a while, then lets the step run.
+	Pause Kind = "pause"
+	// Error fails the step: the worker's own error handling runs.
+	Error Kind = "error"
+	// Crash kills the worker there: its connections are terminated and
+	// none of its cleanup runs.
+	Crash Kind = "crash"
+)
+
+// ErrInjected is the error a step fails with under an Error fault.
+var ErrInjected = errors.New("injected error")
+
+// Fault is something done to a worker at a checkpoint.
+type Fault struct {
+	Kind Kind
+	// Worker and Job pick the worker; an empty one matches any.
 	Worker string
 	Job    string
 	At     checkpoint.Name
-	// Occurrence picks which pass of the checkpoint is paused, from 1.
+	// Occurrence picks which pass of the checkpoint by that worker, from
+	// 1; 0 means every pass.
 	Occurrence int
-	For        time.Duration
+	// Attempt picks the job attempt, from 1; 0 means every attempt.
+	Attempt int
+	// For is how long a pause lasts.
+	For time.Duration
 }
 
 // Config describes what the controller does.
@@ -42,18 +63,22 @@ type Config struct {
 	// Workers names every worker of the run.
 	Workers  []string
 	Barriers []Barrier
-	Pauses   []Pause
+	Faults   []Fault
 	// Recorder receives every event; required.
 	Recorder *history.Recorder
 	// Sleep waits for d or until ctx ends; default a real timer.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// Kill terminates Postgres backends, for crashes, and returns once
+	// they are gone.
+	Kill func(ctx context.Context, pids []uint32) error
 }
 
-// matches reports whether the pause applies to p on its n-th pass.
-func (ps Pause) matches(p checkpoint.Point, n int) bool {
-	return (ps.Worker == "" || ps.Worker == p.Worker) &&
-		(ps.Job == "" || ps.Job == p.Job) &&
-		ps.At == p.Name && max(ps.Occurrence, 1) == n
+// matches reports whether the fault applies to p on its n-th pass.
+func (f Fault) matches(p checkpoint.Point, n int) bool {
+	return (f.Worker == "" || f.Worker == p.Worker) &&
+		(f.Job == "" || f.Job == p.Job) && f.At == p.Name &&
+		(f.Occurrence == 0 || f.Occurrence == n) &&
+		(f.Attempt == 0 || f.Attempt == p.Attempt)
 }
 
 // Controller implements checkpoint.Hook for one run.
@@ -64,6 +89,7 @@ type Controller struct {
 	mu     sync.Mutex
 	passes map[string]int // worker + checkpoint -> passes so far
 	where  map[string]string
+	leases map[string]uint32
 }
 
 // New returns a controller for one run.
@@ -71,7 +97,8 @@ func New(cfg Config) *Controller {
 	if cfg.Sleep == nil {
 		cfg.Sleep = sleep
 	}
-	c := &Controller{cfg: cfg, passes: map[string]int{}, where: map[string]string{}}
+	c := &Controller{cfg: cfg, passes: map[string]int{}, where: map[string]string{},
+		leases: map[string]uint32{}}
 	for _, b := range cfg.Barriers {
 		c.barriers = append(c.barriers, newBarrier(b))
 	}
@@ -91,15 +118,59 @@ func (c *Controller) Enter(ctx context.Context, p checkpoint.Point) error {
 			return err
 		}
 	}
-	for _, ps := range c.cfg.Pauses {
-		if !ps.matches(p, n) {
+	for _, f := range c.cfg.Faults {
+		if !f.matches(p, n) {
 			continue
 		}
-		if err := c.pause(ctx, p, ps.For); err != nil {
+		if err := c.inject(ctx, p, f); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// inject applies fault f to the worker at p.
+func (c *Controller) inject(ctx context.Context, p checkpoint.Point, f Fault) error {
+	switch f.Kind {
+	case Error:
+		c.note(p, "injected error")
+		return fmt.Errorf("%w at %s", ErrInjected, p.Name)
+	case Crash:
+		return c.crash(ctx, p)
+	}
+	return c.pause(ctx, p, f.For)
+}
+
+// crash kills the worker's Postgres backends and tells it to die.
+func (c *Controller) crash(ctx context.Context, p checkpoint.Point) error {
+	pids := c.backends(p)
+	c.note(p, fmt.Sprintf("crashed (killing backends %v)", pids))
+	if c.cfg.Kill != nil && len(pids) > 0 {
+		if err := c.cfg.Kill(ctx, pids); err != nil {
+			return fmt.Errorf("crash at %s: %w", p.Name, err)
+		}
+	}
+	return fmt.Errorf("%w at %s", checkpoint.ErrCrash, p.Name)
+}
+
+// SetLease records the backend pid of the job lease a worker holds, 0
+// when it holds none, so that a crash can kill it too.
+func (c *Controller) SetLease(worker string, pid uint32) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.leases[worker] = pid
+}
+
+func (c *Controller) backends(p checkpoint.Point) []uint32 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var pids []uint32
+	for _, pid := range []uint32{p.PID, c.leases[p.Worker]} {
+		if pid != 0 {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
 }
 
 // Done implements checkpoint.Hook.

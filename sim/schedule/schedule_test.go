@@ -80,8 +80,8 @@ func TestAWorkerHeldPastTheDeadlineGetsErrDeadline(t *testing.T) {
 func TestAPauseWaitsItsDurationOnTheChosenPassOnly(t *testing.T) {
 	var slept []time.Duration
 	c := New(Config{Workers: []string{"W1"}, Recorder: history.NewRecorder(nil),
-		Pauses: []Pause{{Worker: "W1", At: checkpoint.TxCommit, Occurrence: 2,
-			For: 200 * time.Millisecond}},
+		Faults: []Fault{{Kind: Pause, Worker: "W1", At: checkpoint.TxCommit,
+			Occurrence: 2, For: 200 * time.Millisecond}},
 		Sleep: func(_ context.Context, d time.Duration) error {
 			slept = append(slept, d)
 			return nil
@@ -106,4 +106,30 @@ func TestEveryStepIsRecordedInOrder(t *testing.T) {
 	require.Len(t, ev, 3)
 	require.Equal(t, "none", ev[1].Result)
 	require.Equal(t, "W1:claim.lookup W1:claim.mark", history.Order(ev))
+}
+
+func TestAnErrorFaultFailsTheStepOnTheChosenAttemptOnly(t *testing.T) {
+	c := New(Config{Workers: []string{"W1"}, Recorder: history.NewRecorder(nil),
+		Faults: []Fault{{Kind: Error, At: checkpoint.MediaFetch, Attempt: 1}}})
+	ctx := context.Background()
+	p := point("W1", checkpoint.MediaFetch)
+	p.Attempt = 1
+	require.ErrorIs(t, c.Enter(ctx, p), ErrInjected)
+	p.Attempt = 2
+	require.NoError(t, c.Enter(ctx, p))
+}
+
+func TestACrashKillsTheWorkersBackendsAndTellsItToDie(t *testing.T) {
+	var killed []uint32
+	c := New(Config{Workers: []string{"W1"}, Recorder: history.NewRecorder(nil),
+		Faults: []Fault{{Kind: Crash, Worker: "W1", At: checkpoint.MediaFetch}},
+		Kill: func(_ context.Context, pids []uint32) error {
+			killed = append(killed, pids...)
+			return nil
+		}})
+	c.SetLease("W1", 41)
+	p := point("W1", checkpoint.MediaFetch)
+	p.PID = 42
+	require.ErrorIs(t, c.Enter(context.Background(), p), checkpoint.ErrCrash)
+	require.Equal(t, []uint32{42, 41}, killed)
 }
