@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -10,24 +11,44 @@ import (
 	"github.com/dedupsim/dedupsim/core/checkpoint"
 	"github.com/dedupsim/dedupsim/core/flow"
 	"github.com/dedupsim/dedupsim/core/meta"
+	"github.com/dedupsim/dedupsim/core/queue"
 	"github.com/dedupsim/dedupsim/scenarios"
+	"github.com/dedupsim/dedupsim/sim/clock"
 	"github.com/dedupsim/dedupsim/sim/history"
 	"github.com/dedupsim/dedupsim/sim/schedule"
 )
 
-// execute feeds the deliveries to the workers and waits for every worker
-// to finish or for the deadline. It reports whether the deadline passed.
+// poll is how often an idle worker looks for a job, and how often the
+// feeder looks at the clock.
+const poll = 2 * time.Millisecond
+
+// jumpAfter is the shortest wait the clock skips: when every worker is
+// idle and nothing is due for at least this long, the clock moves straight
+// to the next arrival or retry.
+const jumpAfter = 250 * time.Millisecond
+
+// jobKind is the kind of the queue's jobs: one provider message each.
+const jobKind = "message"
+
+// execute feeds the deliveries through the durable queue to the workers
+// and waits for every worker to finish or for the deadline. It reports
+// whether the deadline passed.
 func (e *runEnv) execute(ctx context.Context, t *Trial) (bool, error) {
 	names := scenarios.WorkerNames(e.sc.Workers)
-	e.rec = history.NewRecorder(time.Now)
-	e.ctl = schedule.New(schedule.Config{Workers: names, Recorder: e.rec,
-		Barriers: barriers(e.sc, e.strategy), Faults: faults(e.sc, e.strategy)})
-
+	if err := e.prepare(names); err != nil {
+		return false, err
+	}
 	runCtx, cancel := context.WithTimeout(ctx, e.sc.Timeout())
 	defer cancel()
-	jobs := make(chan flow.Job, e.jobCount())
+
 	var wg sync.WaitGroup
-	wg.Go(func() { e.feed(runCtx, jobs, t) })
+	wg.Go(func() { e.feed(runCtx, t) })
+	relayCtx, stopRelay := context.WithCancel(runCtx)
+	defer stopRelay()
+	if e.cfg.Dispatch == "outbox" {
+		wg.Go(func() { e.relay(relayCtx) })
+	}
+	var workers sync.WaitGroup
 	for _, name := range names {
 		w, err := e.worker(name)
 		if err != nil {
@@ -35,8 +56,11 @@ func (e *runEnv) execute(ctx context.Context, t *Trial) (bool, error) {
 			wg.Wait()
 			return false, err
 		}
-		wg.Go(func() { e.work(runCtx, w, jobs) })
+		workers.Go(func() { e.work(runCtx, w) })
 	}
+	workers.Wait()
+	e.drainOutbox(runCtx)
+	stopRelay()
 	wg.Wait()
 
 	if ctx.Err() != nil {
@@ -45,68 +69,202 @@ func (e *runEnv) execute(ctx context.Context, t *Trial) (bool, error) {
 	return errors.Is(runCtx.Err(), context.DeadlineExceeded), nil
 }
 
-func (e *runEnv) jobCount() int {
-	n := 0
-	for _, a := range e.sc.Arrivals {
-		n += len(a.Parsed.Messages)
+// prepare makes the run's clock, queue and controller.
+func (e *runEnv) prepare(names []string) error {
+	e.clock = clock.New(e.run.FastForward)
+	e.rec = history.NewRecorder(time.Now)
+	q, err := queue.New(queue.Config{DB: e.run.DB, Now: e.clock.Now,
+		Queue: "run-" + e.run.ID})
+	if err != nil {
+		return fmt.Errorf("set up queue: %w", err)
 	}
-	return n
+	e.queue = q
+	e.live.Store(int32(len(names)))
+	e.ctl = schedule.New(schedule.Config{Workers: names, Recorder: e.rec,
+		Barriers: barriers(e.sc, e.strategy), Faults: faults(e.sc, e.strategy),
+		Kill: e.kill})
+	return nil
 }
 
-// feed hands each copy to ingest at its time: the signature is verified,
-// every message routed to its inbox becomes a job, the rest is counted.
-func (e *runEnv) feed(ctx context.Context, jobs chan<- flow.Job, t *Trial) {
-	defer close(jobs)
-	start := time.Now()
+// feed hands each copy to ingest when the clock reaches its time: the
+// signature is verified, every message routed to an inbox becomes a
+// durable job, the rest is counted.
+func (e *runEnv) feed(ctx context.Context, t *Trial) {
+	defer e.fed.Store(true)
+	start := e.clock.Now()
 	for _, a := range e.sc.Arrivals {
-		if !wait(ctx, a.At-time.Since(start)) {
-			return
+		due := start.Add(a.At)
+		e.nextArrival.Store(due.UnixNano())
+		for e.clock.Now().Before(due) {
+			if clock.Sleep(ctx, min(poll, due.Sub(e.clock.Now()))) != nil {
+				return
+			}
 		}
-		if err := meta.Verify(e.sc.AppSecret, a.Body, a.Signature); err != nil {
+		if err := e.ingest(ctx, a, t); err != nil {
 			e.rec.Add(history.Event{Worker: "ingest", Phase: history.Note,
 				Result: "rejected", Err: err.Error()})
-			continue
-		}
-		t.Statuses += len(a.Parsed.Statuses)
-		for _, m := range a.Parsed.Messages {
-			in, ok := e.inboxes[m.PhoneNumberID]
-			if !ok {
-				t.Unroutable++
-				continue
-			}
-			jobs <- flow.Job{Message: m, Inbox: in, Attempt: 1}
 		}
 	}
+	e.nextArrival.Store(0)
 }
 
-// work is one worker's loop: fetch a job, process it, until the queue is
-// closed and empty or the run ends.
-func (e *runEnv) work(ctx context.Context, w *flow.Worker, jobs <-chan flow.Job) {
+// ingest verifies one copy and enqueues a job per routed message.
+func (e *runEnv) ingest(ctx context.Context, a scenarios.Arrival, t *Trial) error {
+	if err := meta.Verify(e.sc.AppSecret, a.Body, a.Signature); err != nil {
+		return err
+	}
+	t.Statuses += len(a.Parsed.Statuses)
+	for _, m := range a.Parsed.Messages {
+		in, ok := e.inboxes[m.PhoneNumberID]
+		if !ok {
+			t.Unroutable++
+			continue
+		}
+		payload, err := json.Marshal(flow.Job{Message: m, Inbox: in})
+		if err != nil {
+			return fmt.Errorf("encode job %s: %w", m.ID, err)
+		}
+		if _, err := e.queue.Enqueue(ctx, jobKind, payload, e.clock.Now()); err != nil {
+			return fmt.Errorf("enqueue %s: %w", m.ID, err)
+		}
+	}
+	return nil
+}
+
+// work is one worker's loop: take a job, process it, settle it with the
+// queue, until every job is done or the run ends. A crashed worker comes
+// back as a fresh process and goes on taking jobs.
+func (e *runEnv) work(ctx context.Context, w *flow.Worker) {
+	defer e.live.Add(-1)
 	defer e.ctl.Finished(w.Name)
 	tr := checkpoint.Tracer{Hook: e.ctl, Worker: w.Name}
 	for {
 		if err := tr.Enter(ctx, checkpoint.JobFetch, "queue"); err != nil {
 			return
 		}
-		var job flow.Job
-		var ok bool
-		select {
-		case job, ok = <-jobs:
-		case <-ctx.Done():
-		}
-		if !ok {
-			tr.Done(ctx, checkpoint.JobFetch, "queue", "closed", ctx.Err())
+		lease, err := e.take(ctx)
+		if lease == nil {
+			tr.Done(ctx, checkpoint.JobFetch, "queue", "no more jobs", err)
 			return
 		}
-		tr.ForJob(job.Message.ID, job.Attempt).
-			Done(ctx, checkpoint.JobFetch, "queue", "job "+job.Message.ID, nil)
-		res, err := w.Process(ctx, job)
-		e.ctl.JobEnded(w.Name)
-		if err != nil {
-			e.jobFailed(w.Name, job, err)
+		e.process(ctx, w, tr, lease)
+	}
+}
+
+// process runs one leased job and settles the lease by its outcome.
+func (e *runEnv) process(ctx context.Context, w *flow.Worker, tr checkpoint.Tracer,
+	lease *queue.Lease) {
+	var job flow.Job
+	if err := json.Unmarshal(lease.Payload, &job); err != nil {
+		lease.Release()
+		e.jobFailed(w.Name, job, fmt.Errorf("decode job %d: %w", lease.ID, err))
+		return
+	}
+	job.Attempt = lease.Attempt
+	tr.ForJob(job.Message.ID, job.Attempt).Done(ctx, checkpoint.JobFetch, "queue",
+		fmt.Sprintf("job %s attempt %d", job.Message.ID, job.Attempt), nil)
+	e.ctl.SetLease(w.Name, lease.PID)
+	res, err := w.Process(ctx, job)
+	e.ctl.SetLease(w.Name, 0)
+	e.ctl.JobEnded(w.Name)
+
+	outcome := res.Outcome.String()
+	settle := context.WithoutCancel(ctx)
+	switch {
+	case errors.Is(err, checkpoint.ErrCrash) || ctx.Err() != nil:
+		lease.Release()
+		outcome = "crashed; the job goes back to the queue"
+	case err != nil:
+		e.jobFailed(w.Name, job, err)
+		retried, ferr := lease.Fail(settle, err)
+		outcome = map[bool]string{true: "failed; retry scheduled",
+			false: "failed; no attempts left"}[retried]
+		err = errors.Join(err, ferr)
+	default:
+		err = lease.Complete(settle)
+	}
+	e.rec.Add(history.Event{Worker: w.Name, Phase: history.Note, Job: job.Message.ID,
+		Attempt: job.Attempt, Result: outcome, Err: errString(err)})
+}
+
+// take leases the next ready job. While none is ready it waits, moving
+// the clock ahead when every worker waits; it returns nil once the feeder
+// is done and no job is left, or when ctx ends.
+func (e *runEnv) take(ctx context.Context) (*queue.Lease, error) {
+	e.idle.Add(1)
+	defer e.idle.Add(-1)
+	for {
+		lease, err := e.queue.Take(ctx)
+		if err != nil || lease != nil {
+			return lease, err
 		}
-		e.rec.Add(history.Event{Worker: w.Name, Phase: history.Note, Job: job.Message.ID,
-			Attempt: job.Attempt, Result: res.Outcome.String(), Err: errString(err)})
+		fed := e.fed.Load()
+		left, err := e.queue.Remaining(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if fed && left == 0 {
+			return nil, nil
+		}
+		if err := e.jump(ctx); err != nil {
+			return nil, err
+		}
+		if err := clock.Sleep(ctx, poll); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// jump moves the clock to the next arrival or retry when every live worker
+// is idle and that moment is at least jumpAfter away: nothing can happen
+// before it but waiting.
+func (e *runEnv) jump(ctx context.Context) error {
+	e.jumpMu.Lock()
+	defer e.jumpMu.Unlock()
+	if e.idle.Load() < e.live.Load() || e.relayBusy.Load() {
+		return nil
+	}
+	next, ok, err := e.queue.NextRunAt(ctx)
+	if err != nil {
+		return err
+	}
+	if arrival := e.nextArrival.Load(); arrival != 0 {
+		at := time.Unix(0, arrival)
+		if !ok || at.Before(next) {
+			next, ok = at, true
+		}
+	}
+	if !ok || next.Sub(e.clock.Now()) < jumpAfter {
+		return nil
+	}
+	d := next.Sub(e.clock.Now())
+	e.rec.Add(history.Event{Worker: "sim", Phase: history.Note,
+		Result: "clock advanced " + d.Round(time.Millisecond).String()})
+	return e.clock.AdvanceTo(ctx, next)
+}
+
+// kill terminates Postgres backends and waits until they are gone, so a
+// crashed worker's transaction has ended before the run goes on.
+func (e *runEnv) kill(ctx context.Context, pids []uint32) error {
+	ids := make([]int32, len(pids))
+	for i, p := range pids {
+		ids[i] = int32(p)
+	}
+	_, err := e.run.DB.Exec(ctx,
+		`SELECT pg_terminate_backend(p) FROM unnest($1::int4[]) AS p`, ids)
+	if err != nil {
+		return fmt.Errorf("terminate backends %v: %w", pids, err)
+	}
+	for {
+		var alive int
+		err := e.run.DB.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE pid = ANY($1::int4[])`, ids).Scan(&alive)
+		if err != nil || alive == 0 {
+			return err
+		}
+		if err := clock.Sleep(ctx, poll); err != nil {
+			return err
+		}
 	}
 }
 
@@ -115,21 +273,6 @@ func errString(err error) string {
 		return ""
 	}
 	return err.Error()
-}
-
-// wait sleeps for d, or returns false when ctx ends first.
-func wait(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }
 
 // barriers resolves the scenario's barriers for one strategy.

@@ -10,15 +10,18 @@ import (
 	"hash/fnv"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dedupsim/dedupsim/core/claim"
 	"github.com/dedupsim/dedupsim/core/dispatch"
 	"github.com/dedupsim/dedupsim/core/flow"
+	"github.com/dedupsim/dedupsim/core/queue"
 	"github.com/dedupsim/dedupsim/core/store"
 	"github.com/dedupsim/dedupsim/scenarios"
 	"github.com/dedupsim/dedupsim/sim/backend"
 	"github.com/dedupsim/dedupsim/sim/check"
+	"github.com/dedupsim/dedupsim/sim/clock"
 	"github.com/dedupsim/dedupsim/sim/history"
 	"github.com/dedupsim/dedupsim/sim/schedule"
 	"github.com/dedupsim/dedupsim/sim/subscriber"
@@ -80,6 +83,17 @@ type runEnv struct {
 	ctl      *schedule.Controller
 	disp     *dispatch.Direct
 
+	clock *clock.Clock
+	queue *queue.Queue
+	// fed is set once every delivery has been ingested; nextArrival is
+	// the clock time of the next one, in Unix ns, 0 when none is left.
+	fed         atomic.Bool
+	nextArrival atomic.Int64
+	// live counts workers still running, idle those waiting for a job.
+	live, idle atomic.Int32
+	relayBusy  atomic.Bool
+	jumpMu     sync.Mutex
+
 	mu        sync.Mutex
 	jobErrors []string
 }
@@ -90,8 +104,9 @@ type runEnv struct {
 func RunTrial(ctx context.Context, b backend.Backend, sc *scenarios.Scenario,
 	cfg scenarios.Config, n int, opts Options) (Trial, error) {
 	started := time.Now()
+	// A worker may hold a job lease, a transaction and a lookup at once.
 	run, err := b.NewRun(ctx, backend.RunOptions{Keep: opts.Keep,
-		MaxConns: int32(sc.Workers + 4)})
+		MaxConns: int32(3*sc.Workers + 4)})
 	if err != nil {
 		return Trial{}, fmt.Errorf("prepare run: %w", err)
 	}
@@ -153,7 +168,8 @@ func setUp(ctx context.Context, sc *scenarios.Scenario, cfg scenarios.Config,
 	for _, s := range sc.Subscribers {
 		subs = append(subs, dispatch.Subscription{URL: receiver.URL(s.Path), Secret: s.Secret})
 	}
-	env.disp, err = dispatch.NewDirect(dispatch.Config{Subscriptions: subs})
+	env.disp, err = dispatch.NewDirect(dispatch.Config{Subscriptions: subs,
+		Ledger: run.DB})
 	if err != nil {
 		receiver.Close()
 		return nil, fmt.Errorf("set up dispatch: %w", err)
@@ -190,8 +206,9 @@ func (e *runEnv) worker(name string) (*flow.Worker, error) {
 		Hook: e.ctl}
 	if len(e.sc.Subscribers) > 0 {
 		w.Dispatcher = e.disp
+		w.Outbox = e.cfg.Dispatch == "outbox"
 	}
-	if m := e.sc.Mutex; m != nil {
+	if m := e.sc.Mutex; m != nil && e.cfg.Mutex != "" {
 		w.Mutex = &flow.Mutex{
 			TTL:           time.Duration(m.TTLMS) * time.Millisecond,
 			RetryInterval: time.Duration(m.RetryIntervalMS) * time.Millisecond,
