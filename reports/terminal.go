@@ -48,8 +48,9 @@ func (p *printer) scenario(r sim.ScenarioResult) {
 	if len(r.Strategies) > 0 {
 		runs = len(r.Strategies[0].Trials)
 	}
-	p.line("scenario %s: %d workers, %d %s per strategy, backend %s, %s",
-		r.Scenario, r.Workers, runs, plural(runs, "run", "runs"), r.Backend,
+	p.line("scenario %s: %d %s, %d %s per configuration, backend %s, %s",
+		r.Scenario, r.Workers, plural(r.Workers, "worker", "workers"),
+		runs, plural(runs, "run", "runs"), r.Backend,
 		r.Duration.Round(time.Millisecond))
 	if r.Description != "" {
 		p.line("  %s", r.Description)
@@ -174,23 +175,30 @@ func messageRange(sr sim.StrategyResult, part check.Part) string {
 }
 
 // webhookRange gives the distinct webhook ids of part over the runs, per
-// subscriber when there are several.
+// subscriber when there are several, and how many deliveries carried them
+// when some id was delivered more than once.
 func webhookRange(sr sim.StrategyResult, part check.Part) string {
-	subs := map[string][]int{}
+	ids, posts := map[string][]int{}, map[string][]int{}
 	for _, t := range sr.Trials {
 		tl := tallyOf(t, part)
 		for _, s := range subscribersOf(sr) {
-			subs[s] = append(subs[s], tl.WebhookIDs[s])
-		}
-	}
-	if len(subs) == 1 {
-		for _, ns := range subs {
-			return span(ns)
+			ids[s] = append(ids[s], tl.WebhookIDs[s])
+			posts[s] = append(posts[s], tl.Deliveries[s])
 		}
 	}
 	var parts []string
 	for _, s := range subscribersOf(sr) {
-		parts = append(parts, fmt.Sprintf("%s %s", s, span(subs[s])))
+		text := span(ids[s])
+		if span(posts[s]) != text {
+			text += fmt.Sprintf(" (%s deliveries)", span(posts[s]))
+		}
+		if len(ids) > 1 {
+			text = s + " " + text
+		}
+		parts = append(parts, text)
+	}
+	if len(parts) == 0 {
+		return "-"
 	}
 	return strings.Join(parts, ", ")
 }
@@ -199,12 +207,10 @@ func subscribersOf(sr sim.StrategyResult) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, t := range sr.Trials {
-		for _, tl := range t.Judgement.Tallies {
-			for s := range tl.Deliveries {
-				if !seen[s] {
-					seen[s] = true
-					out = append(out, s)
-				}
+		for _, s := range t.Subscribers {
+			if !seen[s] {
+				seen[s] = true
+				out = append(out, s)
 			}
 		}
 	}

@@ -42,7 +42,7 @@ func (c *checker) fail(field, format string, args ...any) error {
 func (c *checker) check() error {
 	for _, step := range []func() error{
 		c.header, c.inboxes, c.subscribers, c.workers, c.strategies,
-		c.mutex, c.dispatch, c.deliveries, c.schedule, c.faults, c.expectations,
+		c.mutex, c.dispatch, c.deliveries, c.media, c.schedule, c.faults, c.expectations,
 	} {
 		if err := step(); err != nil {
 			return err
@@ -186,7 +186,8 @@ func (c *checker) passes(field string, n checkpoint.Name, strategy string) error
 	}
 	st, _ := claim.New(strategy)
 	mutex := c.s.Mutex != nil && !slices.Contains(c.s.Mutex.Release, "none")
-	if !slices.Contains(flow.Checkpoints(st, len(c.s.Subscribers) > 0, mutex), n) {
+	passed := flow.Checkpoints(st, len(c.s.Subscribers) > 0, mutex, c.hasMedia())
+	if !slices.Contains(passed, n) {
 		return c.fail(field, "strategy %s never passes checkpoint %s", strategy, n)
 	}
 	return nil
@@ -368,22 +369,17 @@ func (c *checker) barrier(i int) error {
 func (c *checker) faults() error {
 	for i, f := range c.s.Faults {
 		field := fmt.Sprintf("faults[%d]", i)
-		if !slices.Contains([]string{"pause", "error", "crash"}, f.Kind) {
-			return c.fail(field+".kind", "unknown fault %q (known: pause, error, crash)",
-				f.Kind)
+		if !slices.Contains(faultKinds, f.Kind) {
+			return c.fail(field+".kind", "unknown fault %q (known: %s)", f.Kind,
+				strings.Join(faultKinds, ", "))
 		}
-		if f.Worker == "" && f.Message == "" {
-			return c.fail(field, "name the worker, the message, or both")
-		}
-		if f.Worker != "" {
-			if err := c.worker(field+".worker", f.Worker); err != nil {
-				return err
+		if f.Kind == "dispatch-twice" {
+			if f.Worker != "" || f.Message != "" || f.At != "" || len(f.PerStrategy) > 0 {
+				return c.fail(field, "dispatch-twice takes no worker, message or checkpoint")
 			}
+			continue
 		}
-		if f.Message != "" && !c.carries(f.Message) {
-			return c.fail(field+".message", "no delivery carries message %q", f.Message)
-		}
-		if err := c.where(field, f.At, f.PerStrategy); err != nil {
+		if err := c.target(field, f); err != nil {
 			return err
 		}
 		if f.Kind == "pause" && f.DurationMS <= 0 {
@@ -399,6 +395,22 @@ func (c *checker) faults() error {
 	return nil
 }
 
+// hasMedia reports whether any delivery carries a media message.
+func (c *checker) hasMedia() bool {
+	for _, a := range c.s.Arrivals {
+		for _, m := range a.Parsed.Messages {
+			if m.Media != nil {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// relayPasses lists the checkpoints the outbox relay passes.
+var relayPasses = []checkpoint.Name{checkpoint.WebhookSend, checkpoint.WebhookAck,
+	checkpoint.OutboxMark}
+
 // carries reports whether any delivery carries message id.
 func (c *checker) carries(id string) bool {
 	for _, a := range c.s.Arrivals {
@@ -411,6 +423,37 @@ func (c *checker) carries(id string) bool {
 	return false
 }
 
+// outcomeWords lists what can become of a job.
+var outcomeWords = []string{"stored", "duplicate", "dropped", "failed", "crashed"}
+
+// faultKinds lists the faults a scenario may name.
+var faultKinds = []string{"pause", "error", "crash", "disconnect", "dispatch-twice"}
+
+// target checks who a fault hits and where.
+func (c *checker) target(field string, f Fault) error {
+	if f.Worker == "" && f.Message == "" {
+		return c.fail(field, "name the worker, the message, or both")
+	}
+	if f.Message != "" && !c.carries(f.Message) {
+		return c.fail(field+".message", "no delivery carries message %q", f.Message)
+	}
+	if f.Worker != "relay" {
+		if f.Worker != "" {
+			if err := c.worker(field+".worker", f.Worker); err != nil {
+				return err
+			}
+		}
+		return c.where(field, f.At, f.PerStrategy)
+	}
+	if !slices.Contains(c.s.Dispatch, "outbox") {
+		return c.fail(field+".worker", "the relay runs only with dispatch: [outbox]")
+	}
+	if !slices.Contains(relayPasses, checkpoint.Name(f.At)) {
+		return c.fail(field+".at", "the relay passes only %v", relayPasses)
+	}
+	return nil
+}
+
 func (c *checker) expectations() error {
 	for name, e := range c.s.Expect {
 		field := "expect." + name
@@ -420,6 +463,12 @@ func (c *checker) expectations() error {
 		}
 		if e.Messages != nil && *e.Messages < 0 || e.Webhooks != nil && *e.Webhooks < 0 {
 			return c.fail(field, "counts must not be negative")
+		}
+		for i, o := range e.Outcomes {
+			if !slices.Contains(outcomeWords, o) {
+				return c.fail(fmt.Sprintf("%s.outcomes[%d]", field, i),
+					"unknown outcome %q (known: %s)", o, strings.Join(outcomeWords, ", "))
+			}
 		}
 		if err := c.properties(field+".broken", e.Broken); err != nil {
 			return err
@@ -472,6 +521,13 @@ func (c *checker) mutex() error {
 	default:
 		return c.fail("mutex.on_exhausted",
 			"unknown choice %q (known: fail, drop, proceed)", m.OnExhausted)
+	}
+	return nil
+}
+
+func (c *checker) media() error {
+	if c.s.Media.DelayMS < 0 || c.s.Media.FailFirst < 0 {
+		return c.fail("media", "delay_ms and fail_first must not be negative")
 	}
 	return nil
 }

@@ -29,8 +29,11 @@ type Scenario struct {
 	// Dispatch lists how webhooks leave: "direct" after COMMIT (the
 	// default) and/or "outbox".
 	Dispatch []string `yaml:"dispatch"`
-	Schedule Schedule `yaml:"schedule"`
-	Faults   []Fault  `yaml:"faults"`
+	// Media sets the provider's media server that media messages are
+	// downloaded from.
+	Media    MediaServer `yaml:"media"`
+	Schedule Schedule    `yaml:"schedule"`
+	Faults   []Fault     `yaml:"faults"`
 	// Runs is how many times each strategy runs; default 1.
 	Runs int `yaml:"runs"`
 	// TimeoutMS bounds one run; past it the verdict is unknown. Default
@@ -62,6 +65,14 @@ type Mutex struct {
 	// the job so the queue retries it (default), "drop" it, or "proceed"
 	// without the mutex.
 	OnExhausted string `yaml:"on_exhausted"`
+}
+
+// MediaServer sets how the simulated media server answers downloads.
+type MediaServer struct {
+	// DelayMS is how long each download takes.
+	DelayMS int `yaml:"delay_ms"`
+	// FailFirst is how many downloads of each media id fail first.
+	FailFirst int `yaml:"fail_first"`
 }
 
 // Config is one configuration a scenario runs: a strategy, optionally
@@ -193,8 +204,11 @@ type Barrier struct {
 // Fault is something done to a worker at a checkpoint.
 type Fault struct {
 	// Kind is "pause" (hold the worker for duration_ms), "error" (the
-	// step fails and the worker's error handling runs) or "crash" (the
-	// worker dies there: its connections are killed, no cleanup runs).
+	// step fails and the worker's error handling runs), "crash" (the
+	// worker dies there: its connections are killed, no cleanup runs),
+	// "disconnect" (the worker's transaction connection is killed and the
+	// step runs into it) or "dispatch-twice" (the after-commit hook runs
+	// twice; it takes no worker or checkpoint).
 	Kind string `yaml:"kind"`
 	// Worker picks the worker; Message picks whichever worker processes
 	// that provider message id. Give one or both.
@@ -225,6 +239,9 @@ type Expectation struct {
 	Broken []string `yaml:"broken"`
 	// Ignore lists properties whose outcome is shown but not gated.
 	Ignore []string `yaml:"ignore"`
+	// Outcomes is what became of each job of every message, in order:
+	// stored, duplicate (the guard refused it), dropped, failed, crashed.
+	Outcomes []string `yaml:"outcomes"`
 	// Observe shows the strategy's runs without gating them: for free
 	// schedules, where a strategy that may fail fails only sometimes.
 	Observe bool `yaml:"observe"`

@@ -303,6 +303,9 @@ func barriers(sc *scenarios.Scenario, strategy string) []schedule.Barrier {
 func faults(sc *scenarios.Scenario, strategy string) []schedule.Fault {
 	var out []schedule.Fault
 	for _, f := range sc.Faults {
+		if f.Kind == "dispatch-twice" {
+			continue
+		}
 		out = append(out, schedule.Fault{Kind: schedule.Kind(f.Kind),
 			Worker: f.Worker, Job: f.Message,
 			At:         scenarios.CheckpointFor(f.At, f.PerStrategy, strategy),

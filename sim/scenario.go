@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/dedupsim/dedupsim/scenarios"
 	"github.com/dedupsim/dedupsim/sim/backend"
 	"github.com/dedupsim/dedupsim/sim/check"
+	"github.com/dedupsim/dedupsim/sim/history"
 )
 
 // StrategyResult is every run of one strategy of a scenario, held against
@@ -114,7 +116,29 @@ func Mismatches(e scenarios.Expectation, t Trial) []string {
 			}
 		}
 	}
+	if len(e.Outcomes) > 0 {
+		for id, got := range t.Outcomes {
+			if !slices.Equal(got, e.Outcomes) {
+				out = append(out, prefix+fmt.Sprintf("%s: expected jobs to end %v, saw %v",
+					id, e.Outcomes, got))
+			}
+		}
+	}
 	return append(out, propertyMismatches(e, j, prefix)...)
+}
+
+// outcomes lists, per message id, what became of each of its jobs, in
+// order, from the workers' notes in the history.
+func outcomes(events []history.Event) map[string][]string {
+	out := map[string][]string{}
+	for _, e := range events {
+		if e.Phase != history.Note || e.Job == "" || e.Checkpoint != "" {
+			continue
+		}
+		word, _, _ := strings.Cut(e.Result, ";")
+		out[e.Job] = append(out[e.Job], word)
+	}
+	return out
 }
 
 // webhookCounts gives the distinct webhook ids per subscriber of a tally,
@@ -124,7 +148,7 @@ func webhookCounts(tl check.Tally, t Trial) map[string]int {
 	for sub, n := range tl.WebhookIDs {
 		out[sub] = n
 	}
-	for _, sub := range t.subscribers {
+	for _, sub := range t.Subscribers {
 		if _, ok := out[sub]; !ok {
 			out[sub] = 0
 		}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/dedupsim/dedupsim/core/claim"
 	"github.com/dedupsim/dedupsim/core/dispatch"
 	"github.com/dedupsim/dedupsim/core/flow"
+	"github.com/dedupsim/dedupsim/core/meta"
 	"github.com/dedupsim/dedupsim/core/queue"
 	"github.com/dedupsim/dedupsim/core/store"
 	"github.com/dedupsim/dedupsim/scenarios"
@@ -23,6 +25,7 @@ import (
 	"github.com/dedupsim/dedupsim/sim/check"
 	"github.com/dedupsim/dedupsim/sim/clock"
 	"github.com/dedupsim/dedupsim/sim/history"
+	"github.com/dedupsim/dedupsim/sim/media"
 	"github.com/dedupsim/dedupsim/sim/schedule"
 	"github.com/dedupsim/dedupsim/sim/subscriber"
 )
@@ -58,6 +61,10 @@ type Trial struct {
 	Events []history.Event `json:"events"`
 	// Stuck says where each unfinished worker stood at the deadline.
 	Stuck []string `json:"stuck,omitempty"`
+	// Outcomes lists, per message id, what became of each of its jobs.
+	Outcomes map[string][]string `json:"outcomes"`
+	// Subscribers lists the subscriber URL paths.
+	Subscribers []string `json:"subscribers"`
 	// JobErrors lists the jobs that failed.
 	JobErrors []string `json:"job_errors,omitempty"`
 	// Unroutable counts messages for phone number ids no inbox has.
@@ -66,9 +73,6 @@ type Trial struct {
 	Statuses int           `json:"statuses"`
 	Duration time.Duration `json:"duration_ns"`
 	KeepHint string        `json:"keep_hint,omitempty"`
-
-	// subscribers lists the subscriber paths, for expectations.
-	subscribers []string
 }
 
 // runEnv is what one trial's goroutines share.
@@ -79,6 +83,7 @@ type runEnv struct {
 	run      *backend.Run
 	inboxes  map[string]store.Inbox
 	receiver *subscriber.Receiver
+	media    *media.Server
 	rec      *history.Recorder
 	ctl      *schedule.Controller
 	disp     *dispatch.Direct
@@ -117,6 +122,7 @@ func RunTrial(ctx context.Context, b backend.Backend, sc *scenarios.Scenario,
 		return Trial{}, err
 	}
 	defer env.receiver.Close()
+	defer env.media.Close()
 
 	t := Trial{Scenario: sc.Name, Strategy: cfg.Name(), Config: cfg, Run: n,
 		KeepHint: run.KeepHint}
@@ -130,9 +136,10 @@ func RunTrial(ctx context.Context, b backend.Backend, sc *scenarios.Scenario,
 	}
 	t.Events = env.rec.Events()
 	t.Order = history.Order(t.Events)
+	t.Outcomes = outcomes(t.Events)
 	t.JobErrors = env.jobErrors
 	for _, ep := range endpoints(sc) {
-		t.subscribers = append(t.subscribers, ep.Path)
+		t.Subscribers = append(t.Subscribers, ep.Path)
 	}
 	if timedOut {
 		t.Stuck = env.ctl.Stuck()
@@ -175,6 +182,13 @@ func setUp(ctx context.Context, sc *scenarios.Scenario, cfg scenarios.Config,
 		return nil, fmt.Errorf("set up dispatch: %w", err)
 	}
 	env.receiver = receiver
+	env.media, err = media.Start(media.Config{
+		Delay:     time.Duration(sc.Media.DelayMS) * time.Millisecond,
+		FailFirst: sc.Media.FailFirst})
+	if err != nil {
+		receiver.Close()
+		return nil, err
+	}
 	return env, nil
 }
 
@@ -208,6 +222,12 @@ func (e *runEnv) worker(name string) (*flow.Worker, error) {
 		w.Dispatcher = e.disp
 		w.Outbox = e.cfg.Dispatch == "outbox"
 	}
+	w.Media = fetcher{e.media}
+	for _, f := range e.sc.Faults {
+		if f.Kind == "dispatch-twice" {
+			w.DispatchCalls = 2
+		}
+	}
 	if m := e.sc.Mutex; m != nil && e.cfg.Mutex != "" {
 		w.Mutex = &flow.Mutex{
 			TTL:           time.Duration(m.TTLMS) * time.Millisecond,
@@ -218,6 +238,18 @@ func (e *runEnv) worker(name string) (*flow.Worker, error) {
 		}
 	}
 	return w, nil
+}
+
+// fetcher downloads attachments from the run's media server.
+type fetcher struct{ srv *media.Server }
+
+// mediaClient bounds a download as the worker's HTTP client would.
+var mediaClient = &http.Client{Timeout: 30 * time.Second}
+
+// Fetch implements flow.MediaFetcher.
+func (f fetcher) Fetch(ctx context.Context, m meta.Media) (string, error) {
+	n, err := media.Fetch(ctx, mediaClient, f.srv.URL(m.ID))
+	return fmt.Sprintf("%d bytes", n), err
 }
 
 // namespace hashes a run id to the first key of its advisory locks.

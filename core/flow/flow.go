@@ -63,6 +63,15 @@ type Worker struct {
 	// Mutex, when set, takes a per-(inbox, sender) job mutex around the
 	// whole job.
 	Mutex *Mutex
+	// Media downloads a media message's attachment inside the
+	// transaction, as the original does; nil skips the download.
+	Media MediaFetcher
+}
+
+// MediaFetcher downloads the attachment of a media message and says what
+// it got, such as "34 bytes".
+type MediaFetcher interface {
+	Fetch(ctx context.Context, m meta.Media) (string, error)
 }
 
 // Outcome says what a job came to.
@@ -190,7 +199,7 @@ func (w *Worker) settle(ctx context.Context, call *claim.Call, res Result, err e
 
 // Checkpoints lists the checkpoints a worker using s passes for a job, in
 // flow order. dispatching adds the webhook checkpoints.
-func Checkpoints(s claim.Strategy, dispatching, mutex bool) []checkpoint.Name {
+func Checkpoints(s claim.Strategy, dispatching, mutex, media bool) []checkpoint.Name {
 	passed := map[checkpoint.Name]bool{
 		checkpoint.JobFetch: true, checkpoint.ContactUpsert: true,
 		checkpoint.TxBegin: true, checkpoint.ConversationResolve: true,
@@ -198,6 +207,9 @@ func Checkpoints(s claim.Strategy, dispatching, mutex bool) []checkpoint.Name {
 	}
 	for _, n := range s.Checkpoints() {
 		passed[n] = true
+	}
+	if media {
+		passed[checkpoint.MediaFetch] = true
 	}
 	if mutex {
 		passed[checkpoint.LockAcquire] = true

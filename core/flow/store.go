@@ -9,6 +9,7 @@ import (
 	"github.com/dedupsim/dedupsim/core/checkpoint"
 	"github.com/dedupsim/dedupsim/core/claim"
 	"github.com/dedupsim/dedupsim/core/dispatch"
+	"github.com/dedupsim/dedupsim/core/meta"
 	"github.com/dedupsim/dedupsim/core/store"
 )
 
@@ -77,6 +78,9 @@ func (w *Worker) inTx(ctx context.Context, tr checkpoint.Tracer, call *claim.Cal
 		return Result{}, err
 	}
 
+	if err := w.fetchMedia(ctx, tr, job.Message); err != nil {
+		return Result{}, err
+	}
 	rows := make([]store.Message, 0, len(job.Message.Parts))
 	for _, part := range job.Message.Parts {
 		m := store.Message{
@@ -104,6 +108,20 @@ func (w *Worker) inTx(ctx context.Context, tr checkpoint.Tracer, call *claim.Cal
 		}
 	}
 	return Result{Outcome: Stored, Rows: rows}, nil
+}
+
+// fetchMedia downloads a media message's attachment at media.fetch.
+func (w *Worker) fetchMedia(ctx context.Context, tr checkpoint.Tracer, m meta.Message) error {
+	if m.Media == nil || w.Media == nil {
+		return nil
+	}
+	_, err := step(ctx, tr, checkpoint.MediaFetch, "media "+m.Media.ID,
+		func() (string, error) { return w.Media.Fetch(ctx, *m.Media) },
+		func(got string) string { return got })
+	if err != nil {
+		return fmt.Errorf("fetch media %s: %w", m.Media.ID, err)
+	}
+	return nil
 }
 
 // insert stores one row at checkpoint message.insert.

@@ -37,6 +37,9 @@ const (
 	// Crash kills the worker there: its connections are terminated and
 	// none of its cleanup runs.
 	Crash Kind = "crash"
+	// Disconnect kills the worker's transaction connection and lets the
+	// step run into the broken connection.
+	Disconnect Kind = "disconnect"
 )
 
 // ErrInjected is the error a step fails with under an Error fault.
@@ -137,6 +140,12 @@ func (c *Controller) inject(ctx context.Context, p checkpoint.Point, f Fault) er
 		return fmt.Errorf("%w at %s", ErrInjected, p.Name)
 	case Crash:
 		return c.crash(ctx, p)
+	case Disconnect:
+		c.note(p, fmt.Sprintf("connection lost (killing backend %d)", p.PID))
+		if c.cfg.Kill == nil || p.PID == 0 {
+			return nil
+		}
+		return c.cfg.Kill(ctx, []uint32{p.PID})
 	}
 	return c.pause(ctx, p, f.For)
 }

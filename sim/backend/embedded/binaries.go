@@ -53,36 +53,48 @@ func defaultSearch() search {
 // findBinaries returns the first directory holding both postgres and
 // initdb: binDir when set, else PATH, pg_config --bindir, Debian's layout.
 func findBinaries(ctx context.Context, binDir string, s search) (binaries, error) {
-	var candidates []string
-	if binDir != "" {
-		candidates = []string{binDir}
-	} else {
-		candidates = s.candidates(ctx)
-	}
-	for _, dir := range candidates {
-		if hasServerBinaries(dir) {
-			return binaries{dir: dir}, nil
+	var looked []string
+	for _, candidates := range s.sources(binDir) {
+		for _, dir := range candidates(ctx) {
+			if hasServerBinaries(dir) {
+				return binaries{dir: dir}, nil
+			}
+			looked = append(looked, dir)
 		}
 	}
-	where := strings.Join(candidates, ", ")
+	where := strings.Join(slices.Compact(looked), ", ")
 	if where == "" {
-		where = "nowhere"
+		where = "PATH, pg_config and " + s.debianRoot
 	}
 	return binaries{}, fmt.Errorf("find server binaries (looked in %s): %w: %w",
 		where, backend.ErrUnavailable, ErrNoServerBinaries)
 }
 
-// candidates lists the directories to try, in order of preference.
-func (s search) candidates(ctx context.Context) []string {
-	var dirs []string
-	if path, err := s.lookPath("postgres"); err == nil {
-		dirs = append(dirs, resolvedDir(path))
+// sources lists where to look, in order of preference; each is asked
+// only when those before it found nothing.
+func (s search) sources(binDir string) []func(context.Context) []string {
+	if binDir != "" {
+		return []func(context.Context) []string{
+			func(context.Context) []string { return []string{binDir} },
+		}
 	}
-	if dir, err := s.pgConfigBinDir(ctx); err == nil {
-		dirs = append(dirs, dir)
+	return []func(context.Context) []string{
+		func(context.Context) []string {
+			path, err := s.lookPath("postgres")
+			if err != nil {
+				return nil
+			}
+			return []string{resolvedDir(path)}
+		},
+		func(ctx context.Context) []string {
+			dir, err := s.pgConfigBinDir(ctx)
+			if err != nil {
+				return nil
+			}
+			return []string{dir}
+		},
+		func(context.Context) []string { return debianBinDirs(s.debianRoot) },
 	}
-	dirs = append(dirs, debianBinDirs(s.debianRoot)...)
-	return slices.Compact(dirs)
 }
 
 // resolvedDir is the directory of path once symbolic links are followed,

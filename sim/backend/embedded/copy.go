@@ -25,7 +25,7 @@ var errTemplateDamaged = errors.New("template damaged")
 // copyWorkers is how many files are copied at once. The copy is mostly
 // system calls per file (open, create, chown, copy_file_range, close);
 // a few in flight hide their latency.
-var copyWorkers = 4
+const copyWorkers = 4
 
 // copyTree copies the entries of src into dst, which must not exist, and
 // gives every copy to acct. Entries list parents before children. A

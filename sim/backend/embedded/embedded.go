@@ -38,10 +38,11 @@ type Backend struct {
 	tmpl     templateStore
 	strategy string // how CREATE DATABASE copies the template
 
-	in    instance
-	srv   *server
-	admin *pgxpool.Pool // to the "postgres" database, for DDL
-	redis *miniredis.Miniredis
+	templateID string // manifest ID of the template the server started from
+	in         instance
+	srv        *server
+	admin      *pgxpool.Pool // to the "postgres" database, for DDL
+	redis      *miniredis.Miniredis
 
 	mu      sync.Mutex
 	runs    map[*backend.Run]struct{} // handed out and not closed yet
@@ -104,8 +105,8 @@ func prepare(ctx context.Context, cfg Config) (*Backend, error) {
 	}
 	sweep(ctx, cfg.RuntimeDir, cfg.Logger)
 
-	tmpl := templateStore{cacheDir: cfg.CacheDir,
-		pgVersion: bins.version, schemaVersion: store.SchemaVersion()}
+	tmpl := templateStore{cacheDir: cfg.CacheDir, pgVersion: bins.version,
+		schemaVersion: store.SchemaVersion(), recipe: templateRecipe()}
 	return &Backend{cfg: cfg, log: cfg.Logger, bins: bins, acct: acct,
 		tmpl: tmpl, strategy: defaultStrategy,
 		runs: map[*backend.Run]struct{}{}}, nil

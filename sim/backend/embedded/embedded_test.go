@@ -148,7 +148,7 @@ func TestKeptRunCanBeReopened(t *testing.T) {
 	// The hint's command starts the kept server again, with the data.
 	start, _, ok := strings.Cut(r.KeepHint, "; then connect to ")
 	require.True(t, ok, r.KeepHint)
-	startKept(t, strings.TrimPrefix(start, "start the kept server: "))
+	startKept(t, strings.TrimPrefix(start, "start the kept server: "), b.in.dataDir())
 	var name string
 	require.Eventually(t, func() bool {
 		conn, err := pgx.Connect(ctx, r.DSN)
@@ -161,16 +161,19 @@ func TestKeptRunCanBeReopened(t *testing.T) {
 	require.Equal(t, "kept", name)
 }
 
-// startKept runs a keep hint's shell command and kills what it started
-// when the test ends.
-func startKept(tb testing.TB, command string) {
+// startKept runs a keep hint's shell command and, when the test ends,
+// kills the server it started on dataDir.
+func startKept(tb testing.TB, command, dataDir string) {
 	tb.Helper()
 	cmd := exec.Command("/bin/sh", "-c", command)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	cmd.Stdout, cmd.Stderr = tb.Output(), tb.Output()
 	require.NoError(tb, cmd.Start())
 	tb.Cleanup(func() {
-		// su does not pass signals on: kill the whole group.
+		// su puts the server in a session of its own: kill it by its pid.
+		if pid, err := postmasterPID(dataDir); err == nil {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+			require.NoError(tb, waitGone(context.Background(), pid, 5*time.Second))
+		}
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		_ = cmd.Wait()
 	})

@@ -38,7 +38,7 @@ func testConfig(tb testing.TB) Config {
 // unlike tb.TempDir, whose parents are mode 0700.
 func runtimeDir(tb testing.TB) string {
 	tb.Helper()
-	dir, err := os.MkdirTemp("", "dedupsim-test-")
+	dir, err := os.MkdirTemp(runtimeBase(), "dedupsim-test-")
 	require.NoError(tb, err)
 	require.NoError(tb, os.Chmod(dir, 0o711))
 	tb.Cleanup(func() { require.NoError(tb, os.RemoveAll(dir)) })

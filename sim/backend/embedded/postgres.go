@@ -43,8 +43,14 @@ func (b *Backend) startPostgres(ctx context.Context) error {
 		default:
 			return err
 		}
-		if err := b.tmpl.rebuild(ctx, id, b.buildTemplate); err != nil {
+		start := time.Now()
+		built, err := b.tmpl.rebuild(ctx, id, b.buildTemplate)
+		if err != nil {
 			return err
+		}
+		if built {
+			b.log.Info("postgres template built", "template", b.tmpl.dir(),
+				"duration", time.Since(start))
 		}
 	}
 	return fmt.Errorf("start postgres: template %s: %w",
@@ -77,7 +83,7 @@ func (b *Backend) startFromTemplate(ctx context.Context) (string, error) {
 		_ = in.remove()
 		return m.ID, err
 	}
-	b.in, b.srv, b.admin = in, srv, admin
+	b.in, b.srv, b.admin, b.templateID = in, srv, admin, m.ID
 	return m.ID, nil
 }
 
@@ -115,12 +121,11 @@ func dsn(port int, db string) string {
 // buildTemplate makes a fresh data directory at dst: initdb, the
 // template database migrated to the current schema, a clean shutdown.
 func (b *Backend) buildTemplate(ctx context.Context, dst string) error {
-	start := time.Now()
 	in, err := createInstance(b.cfg.RuntimeDir, b.acct)
 	if err != nil {
 		return err
 	}
-	defer in.remove()
+	defer func() { _ = in.remove() }()
 	if err := b.initdb(ctx, in); err != nil {
 		return err
 	}
@@ -138,12 +143,7 @@ func (b *Backend) buildTemplate(ctx context.Context, dst string) error {
 	if err != nil {
 		return err
 	}
-	if err := copyTree(ctx, in.dataDir(), dst, files, account{uid: -1}); err != nil {
-		return err
-	}
-	b.log.Info("postgres template built", "template", filepath.Dir(dst),
-		"duration", time.Since(start))
-	return nil
+	return copyTree(ctx, in.dataDir(), dst, files, account{uid: -1})
 }
 
 // initdb makes a new cluster in in's data directory and appends the
@@ -209,15 +209,20 @@ func migrateTemplate(ctx context.Context, port int) error {
 	return nil
 }
 
-// volatile reports whether a file of a stopped data directory is one a
-// server rewrites or throws away at start, so a template need not keep
-// it: lock and options files, the log, relation cache init files and
-// temporary statistics.
+// volatile reports whether a file of a stopped data directory is one the
+// server rewrites, throws away or makes again when needed, so that a
+// template need not carry it: lock and options files, the log, relation
+// cache init files, temporary statistics, and the free space and
+// visibility maps (many relations lack them anyway; both are made again
+// on demand). Fewer files make each start's copy faster.
 func volatile(rel string) bool {
 	switch rel {
 	case "postmaster.pid", "postmaster.opts", serverLogFile:
 		return true
 	}
-	return path.Base(rel) == "pg_internal.init" ||
-		strings.HasPrefix(rel, "pg_stat_tmp/")
+	base := path.Base(rel)
+	return base == "pg_internal.init" ||
+		strings.HasPrefix(rel, "pg_stat_tmp/") ||
+		strings.HasPrefix(rel, "base/") &&
+			(strings.HasSuffix(base, "_fsm") || strings.HasSuffix(base, "_vm"))
 }

@@ -32,6 +32,7 @@ type templateStore struct {
 	cacheDir      string
 	pgVersion     string // as postgres --version prints it
 	schemaVersion string // store.SchemaVersion
+	recipe        string // see templateRecipe
 }
 
 // manifest lists a template's files, so that a copy can tell a damaged
@@ -40,12 +41,24 @@ type manifest struct {
 	ID            string      `json:"id"` // random, new for every build
 	PGVersion     string      `json:"pg_version"`
 	SchemaVersion string      `json:"schema_version"`
+	Recipe        string      `json:"recipe"`
 	Files         []fileEntry `json:"files"`
 	ControlSum    string      `json:"control_sum"` // see controlSum
 }
 
-// errTemplateMissing means no template has been built yet.
+// errTemplateMissing means no template has been built yet, or only by
+// another recipe.
 var errTemplateMissing = errors.New("template missing")
+
+// recipeVersion changes whenever the way a template is built changes in
+// a way serverConf does not show (initdb options, files left out).
+const recipeVersion = "1"
+
+// templateRecipe names how templates are built, so that a template built
+// by an older dedupsim is replaced rather than used.
+func templateRecipe() string {
+	return sha256Hex([]byte(recipeVersion + "\n" + serverConf))[:16]
+}
 
 func (t templateStore) key() string      { return t.pgVersion + "-" + t.schemaVersion }
 func (t templateStore) dir() string      { return filepath.Join(t.cacheDir, t.key()) }
@@ -72,6 +85,10 @@ func (t templateStore) load() (manifest, error) {
 	}
 	if err := json.Unmarshal(raw, &m); err != nil {
 		return m, fmt.Errorf("decode manifest: %w: %w", errTemplateDamaged, err)
+	}
+	if m.Recipe != t.recipe {
+		return m, fmt.Errorf("template built by recipe %s, want %s: %w",
+			m.Recipe, t.recipe, errTemplateMissing)
 	}
 	sum, err := controlSum(t.dataDir())
 	if err != nil || sum != m.ControlSum {
@@ -101,34 +118,34 @@ func (t templateStore) copyTo(ctx context.Context, dst string,
 
 // rebuild replaces the template whose manifest ID is badID, or builds a
 // missing one (badID empty), holding the exclusive lock. When another
-// process has already done so, it leaves theirs alone. build fills a
-// data directory that does not exist yet.
+// process has already done so, it leaves theirs alone and returns false.
+// build fills a data directory that does not exist yet.
 func (t templateStore) rebuild(ctx context.Context, badID string,
-	build func(ctx context.Context, dataDir string) error) error {
+	build func(ctx context.Context, dataDir string) error) (bool, error) {
 	unlock, err := t.lock(ctx, true)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer unlock()
 	if m, err := t.load(); err == nil && m.ID != badID {
-		return nil
+		return false, nil
 	}
 	if err := t.removeAll(); err != nil {
-		return err
+		return false, err
 	}
 	tmp, err := os.MkdirTemp(t.cacheDir, t.key()+".tmp-")
 	if err != nil {
-		return fmt.Errorf("build template: %w", err)
+		return false, fmt.Errorf("build template: %w", err)
 	}
 	if err := t.build(ctx, tmp, build); err != nil {
 		_ = os.RemoveAll(tmp)
-		return fmt.Errorf("build template %s: %w", t.dir(), err)
+		return false, fmt.Errorf("build template %s: %w", t.dir(), err)
 	}
 	if err := os.Rename(tmp, t.dir()); err != nil {
 		_ = os.RemoveAll(tmp)
-		return fmt.Errorf("publish template: %w", err)
+		return false, fmt.Errorf("publish template: %w", err)
 	}
-	return nil
+	return true, nil
 }
 
 // build fills tmp with a data directory, its manifest and its marker.
@@ -147,7 +164,8 @@ func (t templateStore) build(ctx context.Context, tmp string,
 		return err
 	}
 	m := manifest{ID: randomID(), PGVersion: t.pgVersion,
-		SchemaVersion: t.schemaVersion, Files: files, ControlSum: sum}
+		SchemaVersion: t.schemaVersion, Recipe: t.recipe,
+		Files: files, ControlSum: sum}
 	raw, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode manifest: %w", err)
