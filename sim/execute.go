@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/dedupsim/dedupsim/scenarios"
 	"github.com/dedupsim/dedupsim/sim/clock"
 	"github.com/dedupsim/dedupsim/sim/history"
+	"github.com/dedupsim/dedupsim/sim/lockwait"
 	"github.com/dedupsim/dedupsim/sim/schedule"
 )
 
@@ -45,6 +47,13 @@ func (e *runEnv) execute(ctx context.Context, t *Trial) (bool, error) {
 	wg.Go(func() { e.feed(runCtx, t) })
 	relayCtx, stopRelay := context.WithCancel(runCtx)
 	defer stopRelay()
+	wg.Go(func() { e.watchLocks(relayCtx) })
+	wg.Go(func() {
+		<-relayCtx.Done()
+		if runCtx.Err() != nil {
+			e.ctl.Freeze() // keep where each worker stood at the deadline
+		}
+	})
 	if e.cfg.Dispatch == "outbox" {
 		wg.Go(func() { e.relay(relayCtx) })
 	}
@@ -171,7 +180,10 @@ func (e *runEnv) process(ctx context.Context, w *flow.Worker, tr checkpoint.Trac
 	outcome := res.Outcome.String()
 	settle := context.WithoutCancel(ctx)
 	switch {
-	case errors.Is(err, checkpoint.ErrCrash) || ctx.Err() != nil:
+	case ctx.Err() != nil:
+		lease.Release()
+		outcome = "stopped: the run ended"
+	case errors.Is(err, checkpoint.ErrCrash):
 		lease.Release()
 		outcome = "crashed; the job goes back to the queue"
 	case err != nil:
@@ -313,4 +325,39 @@ func faults(sc *scenarios.Scenario, strategy string) []schedule.Fault {
 			For: time.Duration(f.DurationMS) * time.Millisecond})
 	}
 	return out
+}
+
+// watchLocks polls Postgres for workers blocked on another backend's lock
+// while ctx lasts, and tells the controller who waits for whom.
+func (e *runEnv) watchLocks(ctx context.Context) {
+	for clock.Sleep(ctx, poll) == nil {
+		steps := e.ctl.InStep()
+		if len(steps) == 0 {
+			continue
+		}
+		pids := make([]uint32, 0, len(steps))
+		for _, pid := range steps {
+			pids = append(pids, pid)
+		}
+		blockers, err := lockwait.Blockers(ctx, e.run.DB, pids)
+		if err != nil {
+			continue // the next poll tries again; a crash may have cut a backend
+		}
+		for w, pid := range steps {
+			e.ctl.SetBlockedAt(w, pid, e.holders(blockers[pid]))
+		}
+	}
+}
+
+// holders names the workers behind backend pids.
+func (e *runEnv) holders(pids []uint32) string {
+	var names []string
+	for _, pid := range pids {
+		name := e.ctl.Owner(pid)
+		if name == "" {
+			name = fmt.Sprintf("backend %d", pid)
+		}
+		names = append(names, name)
+	}
+	return strings.Join(names, ", ")
 }

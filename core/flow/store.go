@@ -43,6 +43,7 @@ func (w *Worker) store(ctx context.Context, tr checkpoint.Tracer, call *claim.Ca
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
 	// From here on the hook knows which backend runs the transaction.
 	tr.PID = conn.Conn().PgConn().PID()
+	call.Tracer.PID = tr.PID
 
 	res, err := w.inTx(ctx, tr, call, tx, job, contact)
 	if err != nil || res.Outcome != Stored {

@@ -10,9 +10,9 @@
 // Take finds the job. There is no rescuer and no visibility timeout.
 //
 // Existing queues do not fit: river commits a job as running and leaves
-// crashed jobs to a periodic rescuer, and gue, which holds the row lock the
-// same way, reads time.Now itself and keeps no dead jobs, so a simulated
-// clock cannot drive its backoff.
+// crashed jobs to a periodic rescuer; gue holds the row lock the same way
+// but reads time.Now itself, so a simulated clock cannot drive its backoff,
+// and it keeps no dead jobs.
 //
 // # Attempts and crashes
 //

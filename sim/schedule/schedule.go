@@ -93,6 +93,14 @@ type Controller struct {
 	passes map[string]int // worker + checkpoint -> passes so far
 	where  map[string]string
 	leases map[string]uint32
+	// inStep maps a worker running a step's I/O to its backend pid.
+	inStep map[string]uint32
+	// txPID maps a worker to the backend of its open transaction.
+	txPID map[string]uint32
+	// waits maps a worker blocked in Postgres to what it waits for.
+	waits map[string]string
+	// frozen keeps where from changing once the run has ended.
+	frozen bool
 }
 
 // New returns a controller for one run.
@@ -101,7 +109,9 @@ func New(cfg Config) *Controller {
 		cfg.Sleep = sleep
 	}
 	c := &Controller{cfg: cfg, passes: map[string]int{}, where: map[string]string{},
-		leases: map[string]uint32{}}
+		leases: map[string]uint32{}, inStep: map[string]uint32{},
+		txPID: map[string]uint32{},
+		waits: map[string]string{}}
 	for _, b := range cfg.Barriers {
 		c.barriers = append(c.barriers, newBarrier(b))
 	}
@@ -129,6 +139,10 @@ func (c *Controller) Enter(ctx context.Context, p checkpoint.Point) error {
 			return err
 		}
 	}
+	c.mu.Lock()
+	c.inStep[p.Worker] = p.PID
+	c.txPID[p.Worker] = p.PID
+	c.mu.Unlock()
 	return nil
 }
 
@@ -184,7 +198,88 @@ func (c *Controller) backends(p checkpoint.Point) []uint32 {
 
 // Done implements checkpoint.Hook.
 func (c *Controller) Done(_ context.Context, p checkpoint.Point, out checkpoint.Outcome) {
+	c.mu.Lock()
+	delete(c.inStep, p.Worker)
+	c.mu.Unlock()
+	c.SetBlocked(p.Worker, "")
 	c.cfg.Recorder.Add(event(p, history.Done, out.Result, out.Err))
+}
+
+// InStep returns the backend pid of every worker running a step's I/O on
+// a connection, by worker.
+func (c *Controller) InStep() map[string]uint32 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := map[string]uint32{}
+	for w, pid := range c.inStep {
+		if pid != 0 {
+			out[w] = pid
+		}
+	}
+	return out
+}
+
+// Owner names the worker whose transaction or job lease runs on backend
+// pid, or "" when none does.
+func (c *Controller) Owner(pid uint32) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for w, p := range c.inStep {
+		if p == pid {
+			return w
+		}
+	}
+	for _, m := range []map[string]uint32{c.txPID, c.leases} {
+		for w, p := range m {
+			if p == pid {
+				return w
+			}
+		}
+	}
+	return ""
+}
+
+// SetBlocked records that worker waits in Postgres for a lock held by
+// holder, or, with holder "", that it waits no more. Barriers count a
+// blocked worker as arrived, and the history shows each wait and its end.
+func (c *Controller) SetBlocked(worker, holder string) {
+	c.setBlocked(worker, 0, holder)
+}
+
+// SetBlockedAt is SetBlocked for a wait seen on backend pid: it does
+// nothing if the worker has since left the step it was seen in.
+func (c *Controller) SetBlockedAt(worker string, pid uint32, holder string) {
+	c.setBlocked(worker, pid, holder)
+}
+
+func (c *Controller) setBlocked(worker string, pid uint32, holder string) {
+	c.mu.Lock()
+	if pid != 0 && c.inStep[worker] != pid {
+		c.mu.Unlock()
+		return
+	}
+	was := c.waits[worker]
+	if holder == "" {
+		delete(c.waits, worker)
+	} else {
+		c.waits[worker] = holder
+		if !c.frozen {
+			c.where[worker] = "waiting for a lock held by " + holder
+		}
+	}
+	c.mu.Unlock()
+	if was == holder {
+		return
+	}
+	p := checkpoint.Point{Worker: worker}
+	if holder == "" {
+		c.note(p, "lock granted")
+	} else {
+		c.note(p, "waiting for a lock held by "+holder)
+	}
+	for _, b := range c.barriers {
+		b.block(worker, holder != "")
+	}
 }
 
 // Finished tells the controller a worker will pass no more checkpoints, so
@@ -201,6 +296,9 @@ func (c *Controller) Finished(worker string) {
 // or failed. Barriers the worker had not reached yet count it as arrived:
 // they never wait for a worker whose job will not come.
 func (c *Controller) JobEnded(worker string) {
+	c.mu.Lock()
+	delete(c.txPID, worker)
+	c.mu.Unlock()
 	for _, b := range c.barriers {
 		b.finish(worker)
 	}
@@ -226,14 +324,26 @@ func (c *Controller) pass(worker string, n checkpoint.Name) int {
 	defer c.mu.Unlock()
 	key := worker + "\x00" + string(n)
 	c.passes[key]++
-	c.where[worker] = "at " + string(n)
+	if !c.frozen {
+		c.where[worker] = "at " + string(n)
+	}
 	return c.passes[key]
 }
 
 func (c *Controller) setWhere(worker, at string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.where[worker] = at
+	if !c.frozen {
+		c.where[worker] = at
+	}
+}
+
+// Freeze keeps Stuck's answer as it stands: called when the run ends, so
+// that workers leaving do not hide where they were.
+func (c *Controller) Freeze() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.frozen = true
 }
 
 // await holds p's worker at b if b waits for it here, the first time only.
