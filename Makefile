@@ -1,11 +1,18 @@
 # dedupsim: the two commands a new machine needs are `make run` and
 # `make test`; each gets what it needs first and says what it did.
 
-GO       ?= go
-BIN      := bin/dedupsim
-FUZZTIME ?= 5m
+GO         ?= go
+BIN        := bin/dedupsim
+FUZZTIME   ?= 5m
+ACTIONLINT := github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 
-.PHONY: all build deps run test bench fuzz clean
+# CI renders the HTML report in headless Chromium and fails when it cannot;
+# elsewhere that test skips unless DEDUPSIM_REQUIRE_CHROMIUM=1.
+ifeq ($(CI),true)
+export DEDUPSIM_REQUIRE_CHROMIUM ?= 1
+endif
+
+.PHONY: all build deps run test bench fuzz clean lint-workflow
 
 all: build
 
@@ -20,11 +27,17 @@ run: deps build
 	./$(BIN) run c01-original-race
 
 # Unit, property and scenario tests, with the race detector, plus a short
-# slice of every fuzz target.
-test: deps
+# slice of every fuzz target, after linting the documented workflow. Under
+# CI it first makes sure Chromium is there for the HTML report's test.
+test: deps lint-workflow
+	@if [ "$$DEDUPSIM_REQUIRE_CHROMIUM" = 1 ]; then scripts/ensure-chromium.sh; fi
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
 	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=15s ./core/meta
+
+# The documented GitHub Actions workflow, checked by actionlint.
+lint-workflow:
+	$(GO) run $(ACTIONLINT) docs/github-actions.yml
 
 bench: deps
 	$(GO) test -run='^$$' -bench=. -benchmem ./...

@@ -1,6 +1,8 @@
-// Package reports writes what scenario runs showed: a terminal summary for
-// people and a JSON document for machines. Every report writes to an
-// io.Writer.
+// Package reports writes what scenario runs showed: a terminal summary and
+// an HTML page with swimlanes for people, a JSON document for machines,
+// JUnit XML for CI test views, and Markdown for a pull-request comment.
+// Every report writes to an io.Writer; README.md describes each, and the
+// JSON layout with its stability rule.
 package reports
 
 import (

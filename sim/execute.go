@@ -145,7 +145,12 @@ func (e *runEnv) ingest(ctx context.Context, a scenarios.Arrival, t *Trial) erro
 // back as a fresh process and goes on taking jobs.
 func (e *runEnv) work(ctx context.Context, w *flow.Worker) {
 	defer e.live.Add(-1)
-	defer e.ctl.Finished(w.Name)
+	defer func() {
+		// A worker stopped by the deadline keeps where it stood.
+		if ctx.Err() == nil {
+			e.ctl.Finished(w.Name)
+		}
+	}()
 	tr := checkpoint.Tracer{Hook: e.ctl, Worker: w.Name}
 	for {
 		if err := tr.Enter(ctx, checkpoint.JobFetch, "queue"); err != nil {

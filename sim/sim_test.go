@@ -10,10 +10,12 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/dedupsim/dedupsim/core/checkpoint"
 	"github.com/dedupsim/dedupsim/internal/testenv"
 	"github.com/dedupsim/dedupsim/scenarios"
 	"github.com/dedupsim/dedupsim/sim"
 	"github.com/dedupsim/dedupsim/sim/check"
+	"github.com/dedupsim/dedupsim/sim/history"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -77,11 +79,21 @@ func TestTheLegacyGuardStoresBothCopiesWhenBothPassTheirChecks(t *testing.T) {
 	require.Equal(t, 2, tr.Judgement.Tallies[0].Messages)
 	require.Equal(t, 2, tr.Judgement.Tallies[0].WebhookIDs["/webhooks/crm"])
 
-	// Both workers read before either wrote: the order shows both lookups
-	// and both GETs ahead of the first SETEX.
-	order := tr.Order
-	firstMark := strings.Index(order, "claim.mark")
-	require.Equal(t, 2, strings.Count(order[:firstMark], "claim.check"), order)
+	// Both workers read before either wrote: both GETs answered nil
+	// before the first SETEX answered.
+	var checks []string
+	for _, e := range tr.Events {
+		if e.Phase != history.Done {
+			continue
+		}
+		if e.Checkpoint == checkpoint.ClaimMark {
+			break
+		}
+		if e.Checkpoint == checkpoint.ClaimCheck {
+			checks = append(checks, e.Worker+" "+e.Result)
+		}
+	}
+	require.ElementsMatch(t, []string{"W1 nil", "W2 nil"}, checks, tr.Order)
 }
 
 func TestAWrongExpectationSaysWhichIDWhichPropertyAndWhatItSaw(t *testing.T) {
@@ -108,7 +120,11 @@ func TestAnExpectedBugThatDoesNotAppearIsAMismatch(t *testing.T) {
 
 func TestARunPastItsDeadlineIsUnknownAndNamesTheStuckWorkers(t *testing.T) {
 	text := strings.Replace(race, "[legacy]", "[setnx]", 1) + `timeout_ms: 300
-faults: [{kind: pause, worker: W1, at: tx.commit, duration_ms: 60000}]
+faults:
+  - kind: pause
+    message: wamid.HBgLMTU1NTAwMDAwMDIVAgASGBQzQTVFNTcwMDAwMDAwMDAwMDAwMQA=
+    at: tx.commit
+    duration_ms: 60000
 `
 	started := time.Now()
 	res, err := sim.RunScenario(ctx(t), testenv.Backend(t), scenario(t, text), sim.Options{})
@@ -116,7 +132,9 @@ faults: [{kind: pause, worker: W1, at: tx.commit, duration_ms: 60000}]
 	require.Less(t, time.Since(started), 30*time.Second, "the tool never hangs")
 	tr := res.Strategies[0].Trials[0]
 	require.Equal(t, check.Unknown, tr.Judgement.Verdict)
-	require.Contains(t, tr.Stuck, "W1 paused at tx.commit for 1m0s")
+	// The claim's winner is held; the loser waits for the job in hand.
+	require.Len(t, tr.Stuck, 2)
+	require.Regexp(t, `W[12] paused at tx.commit for 1m0s`, strings.Join(tr.Stuck, "; "))
 	require.False(t, res.Held)
 	require.Contains(t, res.Strategies[0].Mismatches[0], "verdict unknown")
 }
@@ -136,4 +154,28 @@ expect:
 	res, err := sim.RunScenario(ctx(t), testenv.Backend(t), scenario(t, text), sim.Options{})
 	require.NoError(t, err)
 	require.True(t, res.Held, "%v", res.Strategies[0].Mismatches)
+}
+
+func TestBarriersCountAWorkerBlockedOnAnotherWorkersLockAsArrived(t *testing.T) {
+	// Both hold at COMMIT: the second copy's insert (db-unique) or advisory
+	// lock waits for the first copy's transaction, which waits at the
+	// barrier. Without lock-wait detection this would hang to the deadline.
+	text := strings.Replace(race, "[legacy]", "[db-unique, advisory]", 1)
+	text = strings.Replace(text, "at: claim.mark", "at: tx.commit", 1) + `timeout_ms: 10000
+expect:
+  db-unique: {messages: 1, webhooks: 1}
+  advisory: {messages: 1, webhooks: 1}
+`
+	res, err := sim.RunScenario(ctx(t), testenv.Backend(t), scenario(t, text), sim.Options{})
+	require.NoError(t, err)
+	for _, sr := range res.Strategies {
+		require.True(t, sr.Held, "%s: %v", sr.Strategy, sr.Mismatches)
+		var waited bool
+		for _, e := range sr.Trials[0].Events {
+			if strings.HasPrefix(e.Result, "waiting for a lock held by W") {
+				waited = true
+			}
+		}
+		require.True(t, waited, "%s: no lock wait recorded", sr.Strategy)
+	}
 }

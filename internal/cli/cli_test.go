@@ -3,6 +3,8 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"encoding/xml"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -10,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/dedupsim/dedupsim/reports"
 )
 
 // call runs the command line and returns its exit code and output.
@@ -139,4 +143,79 @@ func TestRunWithKeepPrintsHowToOpenTheData(t *testing.T) {
 	require.NotNil(t, m, out)
 	require.DirExists(t, m[1])
 	require.NoError(t, os.RemoveAll(m[1]))
+}
+
+func TestRunWritesEveryReportForTheShippedScenariosInOneRun(t *testing.T) {
+	dir := t.TempDir()
+	path := func(name string) string { return filepath.Join(dir, name) }
+	code, out, errOut := call(t, "run", "--shipped", "--runs", "1",
+		"--json", path("r.json"), "--html", path("r.html"),
+		"--junit", path("r.xml"), "--markdown", path("r.md"))
+	require.Contains(t, []int{ExitOK, ExitNotHeld}, code, errOut)
+	require.Contains(t, out, "result: ")
+
+	var doc reports.Document
+	b, err := os.ReadFile(path("r.json"))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, &doc))
+	require.Equal(t, code == ExitOK, doc.Held)
+	cases := 0
+	for _, r := range doc.Results {
+		cases += len(r.Strategies)
+	}
+
+	var junit reports.JUnitSuites
+	b, err = os.ReadFile(path("r.xml"))
+	require.NoError(t, err)
+	require.NoError(t, xml.Unmarshal(b, &junit))
+	require.Len(t, junit.Suites, len(doc.Results))
+	require.Equal(t, cases, junit.Tests)
+
+	b, err = os.ReadFile(path("r.html"))
+	require.NoError(t, err)
+	require.Contains(t, string(b), `data-lane="W1"`)
+	require.Contains(t, string(b), "c01-original-race")
+
+	b, err = os.ReadFile(path("r.md"))
+	require.NoError(t, err)
+	require.Contains(t, string(b), "| `legacy` | 1 | fail 1 | 2 | 2 | ✅ held")
+
+	info, err := os.Stat(path("r.md"))
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o644), info.Mode().Perm())
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	require.Len(t, entries, 4, "no temporary files left behind")
+}
+
+func TestStrategyRunsOnlyTheNamedStrategies(t *testing.T) {
+	code, out, errOut := call(t, "run", "--runs", "1", "--strategy", "setnx",
+		"--strategy", "legacy,setnx", "c01-original-race")
+	require.Equal(t, ExitOK, code, errOut)
+	require.Regexp(t, `(?m)^  legacy\s+fail 1`, out)
+	require.Regexp(t, `(?m)^  setnx\s+pass 1`, out)
+	require.NotRegexp(t, `(?m)^  (none|lookup-only|setnx-release)\s`, out)
+	require.Contains(t, out, "(1 scenario, 2 runs)")
+}
+
+func TestAnUnknownStrategyIsBadInputAndNamesTheKnownOnes(t *testing.T) {
+	code, out, errOut := call(t, "run", "--strategy", "setnx,nope", "c01-original-race")
+	require.Equal(t, ExitBadInput, code)
+	require.Empty(t, out)
+	require.Contains(t, errOut, `-strategy: scenario c01-original-race has no strategy "nope"`)
+	require.Contains(t, errOut, "legacy, setnx")
+}
+
+func TestReportFlagsCheckTheirFolderBeforeAnythingRuns(t *testing.T) {
+	for _, flag := range []string{"--html", "--junit", "--markdown"} {
+		code, out, errOut := call(t, "run", flag, "/no/such/dir/r", "c01-original-race")
+		require.Equal(t, ExitBadInput, code, flag)
+		require.Empty(t, out)
+		require.Contains(t, errOut, "-"+strings.TrimLeft(flag, "-")+": folder /no/such/dir does not exist")
+	}
+	code, out, _ := call(t, "help", "run")
+	require.Equal(t, ExitOK, code)
+	for _, flag := range []string{"-html", "-junit", "-markdown", "-strategy"} {
+		require.Contains(t, out, flag)
+	}
 }

@@ -9,8 +9,13 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
+
+	"golang.org/x/term"
 
 	"github.com/dedupsim/dedupsim/reports"
+	"github.com/dedupsim/dedupsim/scenarios"
 	"github.com/dedupsim/dedupsim/sim"
 	"github.com/dedupsim/dedupsim/sim/backend"
 	"github.com/dedupsim/dedupsim/sim/backend/embedded"
@@ -23,12 +28,22 @@ type runOptions struct {
 	shipped bool
 	backend string
 	verbose bool
+
+	html, junit, markdown string
+	strategies            strategyList
 }
 
 func runFlags(o *runOptions) *flag.FlagSet {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.IntVar(&o.runs, "runs", 0, "run each strategy `N` times (default: the scenario's runs)")
 	fs.StringVar(&o.json, "json", "", "also write a JSON report to `FILE`")
+	fs.StringVar(&o.html, "html", "",
+		"also write an HTML report with swimlanes of failing runs to `FILE`")
+	fs.StringVar(&o.junit, "junit", "", "also write a JUnit XML report to `FILE`")
+	fs.StringVar(&o.markdown, "markdown", "",
+		"also write a Markdown report, for a pull-request comment, to `FILE`")
+	fs.Var(&o.strategies, "strategy",
+		"run only strategy or configuration `NAME` (repeatable, or comma-separated)")
 	fs.BoolVar(&o.keep, "keep", false,
 		"keep each run's database and print how to open it")
 	fs.BoolVar(&o.shipped, "shipped", false, "run every shipped scenario")
@@ -47,7 +62,17 @@ expects the bug to appear.
 The summary shows per strategy the verdicts of its runs, the stored messages
 and distinct webhook ids per message part (a range when runs differ), and
 whether the expectation held; for the first failing run, the order in which
-the workers passed their checkpoints, with what each step read or wrote.`)
+the workers passed their checkpoints, with what each step read or wrote.
+
+-json, -html, -junit and -markdown write the same results as reports: for
+machines, for a person with a browser (swimlanes of failing runs), for
+CI test views, and for a pull-request comment. Each file is written whole
+or not at all, and its folder is checked before anything runs. Every
+report of a strategy that did not meet its expectation gives the command
+line that replays it, which uses -strategy.
+
+On a terminal, stderr shows a progress bar; elsewhere one line per
+strategy as its last run ends.`)
 	return fs
 }
 
@@ -70,8 +95,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "dedupsim run: %v\n", err)
 		return ExitBadInput
 	}
-	if err := checkWritable(o.json); err != nil {
-		fmt.Fprintf(stderr, "dedupsim run: -json: %v\n", err)
+	if !strategiesAndReportsOK(scs, o, stderr) {
 		return ExitBadInput
 	}
 
@@ -79,7 +103,9 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if o.verbose {
 		level = slog.LevelDebug
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	progress := reports.NewProgress(stderr, countRuns(scs, o.runs), isTerminal(stderr))
+	log := slog.New(slog.NewTextHandler(progress.Writer(),
+		&slog.HandlerOptions{Level: level}))
 	b, err := embedded.New(ctx, embedded.Config{Logger: log})
 	if err != nil {
 		fmt.Fprintf(stderr, "dedupsim run: start backend: %v\n", err)
@@ -93,8 +119,9 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var results []sim.ScenarioResult
 	for _, sc := range scs {
 		r, err := sim.RunScenario(ctx, b, sc, sim.Options{Logger: log, Keep: o.keep,
-			Runs: o.runs})
+			Runs: o.runs, Progress: progress.Step})
 		if err != nil {
+			_ = progress.Finish()
 			fmt.Fprintf(stderr, "dedupsim run: %v\n", err)
 			if errors.Is(err, sim.ErrInterrupted) || ctx.Err() != nil {
 				return ExitInterrupted
@@ -103,6 +130,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		results = append(results, r)
 	}
+	_ = progress.Finish()
 	return report(results, o, stdout, stderr)
 }
 
@@ -114,9 +142,12 @@ func report(results []sim.ScenarioResult, o runOptions, stdout, stderr io.Writer
 	if o.keep {
 		printKept(stdout, results)
 	}
-	if o.json != "" {
-		if err := writeFile(o.json, func(w io.Writer) error {
-			return reports.JSON(w, results)
+	for _, f := range o.reportFiles() {
+		if f.path == "" {
+			continue
+		}
+		if err := writeFile(f.path, func(w io.Writer) error {
+			return f.write(w, results)
 		}); err != nil {
 			fmt.Fprintf(stderr, "dedupsim run: %v\n", err)
 			return ExitFailed
@@ -163,6 +194,11 @@ func writeFile(path string, write func(io.Writer) error) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	defer os.Remove(f.Name())
+	// CreateTemp makes the file private; a report is for sharing.
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
 	if err := write(f); err != nil {
 		f.Close()
 		return fmt.Errorf("write %s: %w", path, err)
@@ -174,4 +210,129 @@ func writeFile(path string, write func(io.Writer) error) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
+}
+
+// strategiesAndReportsOK narrows the scenarios to -strategy and checks
+// that every report can be written, saying on stderr what is wrong.
+func strategiesAndReportsOK(scs []*scenarios.Scenario, o runOptions, stderr io.Writer) bool {
+	if err := restrict(scs, o.strategies); err != nil {
+		fmt.Fprintf(stderr, "dedupsim run: -strategy: %v\n", err)
+		return false
+	}
+	for _, f := range o.reportFiles() {
+		if err := checkWritable(f.path); err != nil {
+			fmt.Fprintf(stderr, "dedupsim run: -%s: %v\n", f.flag, err)
+			return false
+		}
+	}
+	return true
+}
+
+// reportFile is a report the run writes when its flag names a file.
+type reportFile struct {
+	flag  string
+	path  string
+	write func(io.Writer, []sim.ScenarioResult) error
+}
+
+func (o runOptions) reportFiles() []reportFile {
+	return []reportFile{
+		{"json", o.json, reports.JSON},
+		{"html", o.html, reports.HTML},
+		{"junit", o.junit, reports.JUnit},
+		{"markdown", o.markdown, reports.Markdown},
+	}
+}
+
+// strategyList collects -strategy: repeated, comma-separated, or both.
+type strategyList []string
+
+// String writes the list as -strategy takes it.
+func (l *strategyList) String() string { return strings.Join(*l, ",") }
+
+// Set adds the names in v, once each.
+func (l *strategyList) Set(v string) error {
+	for _, name := range strings.Split(v, ",") {
+		if name = strings.TrimSpace(name); name != "" && !slices.Contains(*l, name) {
+			*l = append(*l, name)
+		}
+	}
+	return nil
+}
+
+// restrict keeps only the named strategies of every scenario. A name is
+// a strategy, with every configuration of it, or one configuration such as
+// "setnx+mutex-plain"; each must name something in every scenario.
+func restrict(scs []*scenarios.Scenario, names strategyList) error {
+	if len(names) == 0 {
+		return nil
+	}
+	kept := make([][]scenarios.Config, len(scs))
+	for i, sc := range scs {
+		for _, n := range names {
+			before := len(kept[i])
+			for _, c := range sc.Configs() {
+				if c.Name() == n || c.Strategy == n {
+					kept[i] = append(kept[i], c)
+				}
+			}
+			if len(kept[i]) == before {
+				return fmt.Errorf("scenario %s has no strategy %q (it has: %s)",
+					sc.Name, n, strings.Join(configNames(sc), ", "))
+			}
+		}
+	}
+	for i, sc := range scs {
+		narrow(sc, kept[i])
+	}
+	return nil
+}
+
+// narrow limits sc to the strategies, mutex releases and dispatches of
+// the configurations in keep, in the scenario's own order.
+func narrow(sc *scenarios.Scenario, keep []scenarios.Config) {
+	has := func(f func(scenarios.Config) bool) bool { return slices.ContainsFunc(keep, f) }
+	sc.Strategies = slices.DeleteFunc(slices.Clone(sc.Strategies), func(st string) bool {
+		return !has(func(c scenarios.Config) bool { return c.Strategy == st })
+	})
+	sc.Dispatch = slices.DeleteFunc(slices.Clone(sc.Dispatch), func(d string) bool {
+		return !has(func(c scenarios.Config) bool { return c.Dispatch == d })
+	})
+	if sc.Mutex != nil {
+		m := *sc.Mutex
+		m.Release = slices.DeleteFunc(slices.Clone(m.Release), func(r string) bool {
+			return !has(func(c scenarios.Config) bool {
+				return c.Mutex == r || (c.Mutex == "" && r == "none")
+			})
+		})
+		sc.Mutex = &m
+	}
+}
+
+func configNames(sc *scenarios.Scenario) []string {
+	var out []string
+	for _, c := range sc.Configs() {
+		out = append(out, c.Name())
+	}
+	return out
+}
+
+// countRuns is how many runs the scenarios make, for the progress bar.
+func countRuns(scs []*scenarios.Scenario, runs int) int {
+	n := 0
+	for _, sc := range scs {
+		r := sc.Runs
+		if runs > 0 {
+			r = runs
+		}
+		n += len(sc.Configs()) * r
+	}
+	return n
+}
+
+// isTerminal says whether w is a terminal, where a progress bar can be
+// redrawn in place.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }

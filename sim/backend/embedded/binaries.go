@@ -36,8 +36,23 @@ type binaries struct {
 	version string // the server's version, e.g. "15.14"
 }
 
+// minMajor is the oldest PostgreSQL the backend works with: DROP
+// DATABASE ... WITH (FORCE) came in 13.
+const minMajor = 13
+
+var errTooOld = fmt.Errorf("PostgreSQL %d or later is needed", minMajor)
+
 func (b binaries) postgres() string { return filepath.Join(b.dir, "postgres") }
 func (b binaries) initdb() string   { return filepath.Join(b.dir, "initdb") }
+
+// major is the major version, 0 when the version is not a number.
+func (b binaries) major() int {
+	nums, err := parseVersion(b.version)
+	if err != nil {
+		return 0
+	}
+	return nums[0]
+}
 
 // search says where to look for server binaries; tests replace it.
 type search struct {

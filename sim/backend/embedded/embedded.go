@@ -36,7 +36,7 @@ type Backend struct {
 	bins     binaries
 	acct     account
 	tmpl     templateStore
-	strategy string // how CREATE DATABASE copies the template
+	strategy string // how CREATE DATABASE copies the template; "" before 15
 
 	templateID string // manifest ID of the template the server started from
 	in         instance
@@ -96,6 +96,11 @@ func prepare(ctx context.Context, cfg Config) (*Backend, error) {
 	if bins.version, err = readVersion(ctx, bins); err != nil {
 		return nil, err
 	}
+	major := bins.major()
+	if major < minMajor {
+		return nil, fmt.Errorf("use postgres %s in %s: %w",
+			bins.version, bins.dir, errTooOld)
+	}
 	acct, err := lookupAccount(cfg.User)
 	if err != nil {
 		return nil, err
@@ -108,7 +113,7 @@ func prepare(ctx context.Context, cfg Config) (*Backend, error) {
 	tmpl := templateStore{cacheDir: cfg.CacheDir, pgVersion: bins.version,
 		schemaVersion: store.SchemaVersion(), recipe: templateRecipe()}
 	return &Backend{cfg: cfg, log: cfg.Logger, bins: bins, acct: acct,
-		tmpl: tmpl, strategy: defaultStrategy,
+		tmpl: tmpl, strategy: strategyFor(major),
 		runs: map[*backend.Run]struct{}{}}, nil
 }
 

@@ -156,7 +156,7 @@ func (b *Backend) initdb(ctx context.Context, in instance) error {
 		"-E", "UTF8", "--locale=C", "-U", superuser,
 		// 1 MB WAL segments rather than 16: less to copy per start.
 		"--wal-segsize=1"}
-	if major, _ := parseVersion(b.bins.version); len(major) > 0 && major[0] >= 14 {
+	if b.bins.major() >= 14 {
 		args = append(args, "--no-instructions")
 	}
 	cmd := exec.Command(b.bins.initdb(), args...)

@@ -43,3 +43,22 @@ func TestNoDataDirLeftAfterOwnerIsInterrupted(t *testing.T) {
 	require.True(t, processGone(h.pgPID))
 	require.Empty(t, instances(t, dir))
 }
+
+func TestATakenPortIsRetriedWithAnother(t *testing.T) {
+	cfg := testConfig(t)
+	b := newBackend(t, cfg)
+	in, err := createInstance(cfg.RuntimeDir, b.acct)
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, in.remove()) })
+	_, err = b.tmpl.copyTo(t.Context(), in.dataDir(), b.acct)
+	require.NoError(t, err)
+
+	// The first backend's server holds its port.
+	_, err = launchServer(t.Context(), b.bins, b.acct, in, b.srv.port, time.Minute)
+	require.ErrorIs(t, err, errPortTaken)
+
+	srv, err := startServer(t.Context(), b.bins, b.acct, in, time.Minute)
+	require.NoError(t, err)
+	require.NotEqual(t, b.srv.port, srv.port)
+	require.NoError(t, srv.stop(time.Minute))
+}

@@ -138,10 +138,22 @@ func (b *Backend) cleanupRun(ctx context.Context, r *backend.Run, keep bool) err
 // dbName is the database of run id.
 func dbName(id string) string { return "run_" + id }
 
+// strategyFor picks how CREATE DATABASE copies the template on a server
+// of the given major version: servers before 15 know only one way.
+func strategyFor(major int) string {
+	if major < 15 {
+		return ""
+	}
+	return defaultStrategy
+}
+
 // createDatabase makes run id's database from the template.
 func (b *Backend) createDatabase(ctx context.Context, id string) error {
-	sql := fmt.Sprintf("CREATE DATABASE %s TEMPLATE %s STRATEGY %s",
-		pgx.Identifier{dbName(id)}.Sanitize(), templateDB, b.strategy)
+	sql := fmt.Sprintf("CREATE DATABASE %s TEMPLATE %s",
+		pgx.Identifier{dbName(id)}.Sanitize(), templateDB)
+	if b.strategy != "" {
+		sql += " STRATEGY " + b.strategy
+	}
 	if _, err := b.admin.Exec(ctx, sql); err != nil {
 		return fmt.Errorf("create database %s: %w", dbName(id), err)
 	}

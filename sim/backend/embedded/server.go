@@ -21,13 +21,16 @@ var ErrServerExited = errors.New("postgres server exited unexpectedly")
 
 // serverConf is appended to the postgresql.conf that initdb writes. The
 // server is thrown away after a run, so durability is traded for speed.
-// The port and the socket directory differ per start and are passed on
-// the command line.
+// Dynamic shared memory lives in files of the data directory (mmap),
+// not in /dev/shm (posix), so that a killed server leaves nothing behind
+// once its data directory is swept. The port and the socket directory
+// differ per start and are passed on the command line.
 const serverConf = `
 # dedupsim embedded backend: a throwaway server.
 listen_addresses = '127.0.0.1'
 max_connections = 300
 shared_buffers = 32MB
+dynamic_shared_memory_type = mmap
 fsync = off
 synchronous_commit = off
 full_page_writes = off
@@ -43,9 +46,10 @@ log_destination = 'stderr'
 
 // server is one running postmaster.
 type server struct {
-	proc *process
-	in   instance
-	port int
+	proc     *process
+	in       instance
+	port     int
+	logStart int64 // where this start's lines begin in the server log
 }
 
 // errPortTaken means another process bound the port between the moment
@@ -93,6 +97,10 @@ func launchServer(ctx context.Context, bins binaries, acct account,
 		return nil, fmt.Errorf("open server log: %w", err)
 	}
 	defer logFile.Close() // the child holds its own descriptor
+	info, err := logFile.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("open server log: %w", err)
+	}
 
 	cmd := exec.Command(bins.postgres(), serverArgs(in, port)...)
 	cmd.Dir = in.dataDir()
@@ -104,7 +112,7 @@ func launchServer(ctx context.Context, bins binaries, acct account,
 		return nil, fmt.Errorf("start postgres: %w", err)
 	}
 
-	s := &server{proc: proc, in: in, port: port}
+	s := &server{proc: proc, in: in, port: port, logStart: info.Size()}
 	if err := s.waitReady(ctx, timeout); err != nil {
 		s.proc.signal(syscall.SIGKILL, true)
 		<-s.proc.done
@@ -138,7 +146,7 @@ func (s *server) waitReady(ctx context.Context, timeout time.Duration) error {
 			return s.exitError()
 		case <-ctx.Done():
 			return fmt.Errorf("wait for postgres on port %d: %w\n%s",
-				s.port, ctx.Err(), logTail(s.in.logPath()))
+				s.port, ctx.Err(), s.logTail())
 		case <-tick.C:
 		}
 	}
@@ -164,7 +172,7 @@ func (s *server) ready() bool {
 
 // exitError explains why the server exited during start.
 func (s *server) exitError() error {
-	tail := logTail(s.in.logPath())
+	tail := s.logTail()
 	cause := errExitedEarly
 	if bytes.Contains(tail, []byte("Address already in use")) {
 		cause = errPortTaken
@@ -178,7 +186,7 @@ func (s *server) exitError() error {
 func (s *server) stop(timeout time.Duration) error {
 	if s.proc.exited() {
 		return fmt.Errorf("stop postgres: %w (%v)\n%s",
-			ErrServerExited, s.proc.err, logTail(s.in.logPath()))
+			ErrServerExited, s.proc.err, s.logTail())
 	}
 	s.proc.signal(syscall.SIGINT, false)
 	timer := time.NewTimer(timeout)
@@ -196,17 +204,19 @@ func (s *server) stop(timeout time.Duration) error {
 
 var errKilled = errors.New("killed")
 
-// logTail returns the end of the server log, for error messages.
-func logTail(path string) []byte {
+// logTail returns the end of what this start wrote to the server log,
+// for error messages.
+func (s *server) logTail() []byte {
 	const limit = 4 << 10
-	f, err := os.Open(path)
+	f, err := os.Open(s.in.logPath())
 	if err != nil {
 		return nil
 	}
 	defer f.Close()
-	if info, err := f.Stat(); err == nil && info.Size() > limit {
-		_, _ = f.Seek(info.Size()-limit, io.SeekStart)
+	from := s.logStart
+	if info, err := f.Stat(); err == nil {
+		from = max(from, info.Size()-limit)
 	}
-	b, _ := io.ReadAll(io.LimitReader(f, limit))
+	b, _ := io.ReadAll(io.NewSectionReader(f, from, limit))
 	return bytes.TrimSpace(b)
 }
