@@ -11,7 +11,8 @@
 // Scenarios run on the embedded backend: miniredis in the test process and
 // a throwaway PostgreSQL server started from the locally installed server
 // binaries (scripts/ensure-postgres.sh in the dedupsim repository installs
-// them).
+// them). Where they are missing Run fails the test and says how to install
+// them; with DEDUPSIM_SKIP_PG=1 it skips the test instead.
 //
 // # One backend per test binary
 //
@@ -31,10 +32,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/dedupsim/dedupsim/reports"
@@ -43,6 +46,10 @@ import (
 	"github.com/dedupsim/dedupsim/sim/backend"
 	"github.com/dedupsim/dedupsim/sim/backend/embedded"
 )
+
+// SkipEnv names the environment variable that, set to "1", makes Run skip
+// the test where PostgreSQL is not installed, rather than fail it.
+const SkipEnv = "DEDUPSIM_SKIP_PG"
 
 // Command is how a failure message runs dedupsim: from any folder of a
 // module that requires dedupsim.
@@ -92,6 +99,10 @@ func Run(t testing.TB, path string, opts ...Option) sim.ScenarioResult {
 	b := cfg.backend
 	if b == nil {
 		if b, err = backendFor(t); err != nil {
+			if errors.Is(err, backend.ErrUnavailable) && os.Getenv(SkipEnv) == "1" {
+				line, _, _ := strings.Cut(err.Error(), "\n")
+				t.Skipf("dedupsim: %s=1 and no PostgreSQL: %s", SkipEnv, line)
+			}
 			t.Fatalf("dedupsim: %v", err)
 			return sim.ScenarioResult{}
 		}
@@ -206,8 +217,9 @@ func backendFor(t testing.TB) (backend.Backend, error) {
 }
 
 // Main runs the tests of m with one embedded backend shared by every Run,
-// closes the backend, and exits with the tests' exit code. Call it from
-// TestMain.
+// closes the backend, and exits with the tests' exit code. Interrupted
+// (SIGINT, SIGTERM), it closes the backend and exits at once, so that no
+// data directory is left behind. Call it from TestMain.
 func Main(m *testing.M) {
 	os.Exit(runMain(m))
 }
@@ -219,21 +231,49 @@ func runMain(m interface{ Run() int }) int {
 	shared.active = true
 	shared.mu.Unlock()
 
+	stop := closeOnSignal()
 	code := m.Run()
-
-	shared.mu.Lock()
-	defer shared.mu.Unlock()
-	shared.active = false
-	if shared.b == nil {
-		return code
-	}
-	err := shared.b.Close()
-	shared.b, shared.err = nil, nil
-	if err != nil {
+	stop()
+	if err := closeShared(); err != nil {
 		fmt.Fprintf(os.Stderr, "dedupsimtest: close backend: %v\n", err)
-		if code == 0 {
-			code = 1
-		}
+		code = max(code, 1)
 	}
 	return code
+}
+
+// closeShared closes the shared backend, if it was started, and lets
+// later Runs start their own.
+func closeShared() error {
+	shared.mu.Lock()
+	defer shared.mu.Unlock()
+	b := shared.b
+	shared.active, shared.b, shared.err = false, nil, nil
+	if b == nil {
+		return nil
+	}
+	return b.Close()
+}
+
+// closeOnSignal watches for SIGINT and SIGTERM while the tests run: on
+// either it closes the shared backend and exits. The returned function
+// stops watching and waits for the watcher to end.
+func closeOnSignal() func() {
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		select {
+		case sig := <-sigs:
+			err := closeShared()
+			fmt.Fprintf(os.Stderr, "dedupsimtest: %v: closed the backend (%v)\n", sig, err)
+			os.Exit(1)
+		case <-done:
+		}
+	})
+	return func() {
+		close(done)
+		wg.Wait()
+		signal.Stop(sigs)
+	}
 }

@@ -241,11 +241,14 @@ func (e *runEnv) jump(ctx context.Context) error {
 	if e.idle.Load() < e.live.Load() || e.relayBusy.Load() {
 		return nil
 	}
+	// Read the next arrival before the queue: the feeder enqueues a copy
+	// before it moves on to the next, so a copy is never missed between.
+	arrival := e.nextArrival.Load()
 	next, ok, err := e.queue.NextRunAt(ctx)
 	if err != nil {
 		return err
 	}
-	if arrival := e.nextArrival.Load(); arrival != 0 {
+	if arrival != 0 {
 		at := time.Unix(0, arrival)
 		if !ok || at.Before(next) {
 			next, ok = at, true

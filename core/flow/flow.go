@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
@@ -110,6 +111,9 @@ type Result struct {
 	DispatchErr error
 }
 
+// ownerSeq makes every claim and mutex owner token unique.
+var ownerSeq atomic.Uint64
+
 // ErrNoParts is returned for a message that carries nothing to store.
 var ErrNoParts = errors.New("message has no parts")
 
@@ -121,7 +125,10 @@ func (w *Worker) Process(ctx context.Context, job Job) (Result, error) {
 	}
 	tr := checkpoint.Tracer{Hook: w.Hook, Worker: w.Name}.
 		ForJob(job.Message.ID, job.Attempt)
-	owner := fmt.Sprintf("%s/%s/%d", w.Name, job.Message.ID, job.Attempt)
+	// The token is new for every call: a crashed worker's redelivered
+	// job has the same attempt number, and must not pass for its owner.
+	owner := fmt.Sprintf("%s/%s/%d/%d", w.Name, job.Message.ID, job.Attempt,
+		ownerSeq.Add(1))
 	if w.Mutex == nil {
 		return w.guarded(ctx, tr, job, owner)
 	}

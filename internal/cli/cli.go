@@ -41,6 +41,7 @@ Commands:
   run       run scenarios and hold each strategy to its expectation
   validate  check scenario files without running anything
   list      list the scenarios shipped with dedupsim
+  matrix    run every configuration against every case: the truth table
   help      show help for a command
 
 Exit codes: 0 every expectation held; 1 one did not; 2 bad input (flags,
@@ -70,6 +71,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return validateCmd(rest, stdout, stderr)
 	case "list":
 		return listCmd(rest, stdout, stderr)
+	case "matrix":
+		return matrixCmd(ctx, rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		return helpCmd(rest, stdout, stderr)
 	}
@@ -84,7 +87,7 @@ func helpCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	for name, fs := range map[string]*flag.FlagSet{
 		"run": runFlags(new(runOptions)), "validate": validateFlags(),
-		"list": listFlags(),
+		"list": listFlags(), "matrix": matrixFlags(new(matrixOptions)),
 	} {
 		if name == args[0] {
 			fs.SetOutput(stdout)

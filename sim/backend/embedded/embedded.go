@@ -43,6 +43,9 @@ type Backend struct {
 	srv        *server
 	admin      *pgxpool.Pool // to the "postgres" database, for DDL
 	redis      *miniredis.Miniredis
+	// ticking moves miniredis time along with real time until closed.
+	stopTicking chan struct{}
+	ticking     sync.WaitGroup
 
 	mu      sync.Mutex
 	runs    map[*backend.Run]struct{} // handed out and not closed yet
@@ -124,7 +127,30 @@ func (b *Backend) startRedis() error {
 		return fmt.Errorf("start miniredis: %w", err)
 	}
 	b.redis = m
+	b.stopTicking = make(chan struct{})
+	b.ticking.Go(b.tick)
 	return nil
+}
+
+// tickEvery is how often miniredis time catches up with real time.
+const tickEvery = 10 * time.Millisecond
+
+// tick moves miniredis time along with real time, as a real server's
+// expiry runs: miniredis itself only moves when told to, so a key with a
+// 30 s TTL would otherwise never expire however long a run takes.
+func (b *Backend) tick() {
+	t := time.NewTicker(tickEvery)
+	defer t.Stop()
+	last := time.Now()
+	for {
+		select {
+		case now := <-t.C:
+			b.redis.FastForward(now.Sub(last))
+			last = now
+		case <-b.stopTicking:
+			return
+		}
+	}
 }
 
 // Name returns "embedded".
@@ -148,6 +174,8 @@ func (b *Backend) close() error {
 
 	b.admin.Close()
 	errs = append(errs, b.srv.stop(b.cfg.StopTimeout))
+	close(b.stopTicking)
+	b.ticking.Wait()
 	b.redis.Close()
 	kept := b.in.kept()
 	if !kept {

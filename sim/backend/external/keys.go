@@ -1,0 +1,105 @@
+package external
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// batch is how many keys one DEL or one script call takes.
+const batch = 500
+
+// errNegativeDuration is returned by FastForward for a negative d.
+var errNegativeDuration = errors.New("time does not run backwards")
+
+// scanKeys lists every key that starts with prefix. It lists them all
+// before anything changes them: changing keys while scanning may skip
+// some.
+func scanKeys(ctx context.Context, rdb *redis.Client, prefix string) ([]string, error) {
+	var keys []string
+	iter := rdb.Scan(ctx, 0, escapeGlob(prefix)+"*", 1000).Iterator()
+	for iter.Next(ctx) {
+		keys = append(keys, iter.Val())
+	}
+	if err := iter.Err(); err != nil {
+		return nil, fmt.Errorf("scan keys %s*: %w", prefix, err)
+	}
+	return keys, nil
+}
+
+// deleteKeys deletes every key that starts with prefix, and no other.
+func deleteKeys(ctx context.Context, rdb *redis.Client, prefix string) error {
+	keys, err := scanKeys(ctx, rdb, prefix)
+	if err != nil {
+		return err
+	}
+	for len(keys) > 0 {
+		n := min(batch, len(keys))
+		if err := rdb.Del(ctx, keys[:n]...).Err(); err != nil {
+			return fmt.Errorf("delete keys %s*: %w", prefix, err)
+		}
+		keys = keys[n:]
+	}
+	return nil
+}
+
+// shorten takes ARGV[1] milliseconds off the TTL of each of its keys,
+// deleting those left with none; keys without a TTL, or gone, are
+// skipped. It returns how many keys it changed.
+var shorten = redis.NewScript(`
+local d = tonumber(ARGV[1])
+local n = 0
+for _, k in ipairs(KEYS) do
+  local ttl = redis.call('PTTL', k)
+  if ttl > 0 then
+    if ttl - d <= 0 then
+      redis.call('DEL', k)
+    else
+      redis.call('PEXPIRE', k, ttl - d)
+    end
+    n = n + 1
+  end
+end
+return n
+`)
+
+// fastForward shortens the TTL of every key under prefix by d, as if d
+// had passed for those keys only.
+func fastForward(ctx context.Context, rdb *redis.Client, prefix string,
+	d time.Duration) error {
+	if d < 0 {
+		return fmt.Errorf("fast forward %s: %w", d, errNegativeDuration)
+	}
+	ms := d.Milliseconds()
+	if ms == 0 {
+		return nil
+	}
+	keys, err := scanKeys(ctx, rdb, prefix)
+	if err != nil {
+		return fmt.Errorf("fast forward: %w", err)
+	}
+	for len(keys) > 0 {
+		n := min(batch, len(keys))
+		if err := shorten.Run(ctx, rdb, keys[:n], ms).Err(); err != nil {
+			return fmt.Errorf("fast forward keys %s*: %w", prefix, err)
+		}
+		keys = keys[n:]
+	}
+	return nil
+}
+
+// escapeGlob quotes the characters SCAN MATCH treats specially.
+func escapeGlob(s string) string {
+	var b strings.Builder
+	for _, c := range s {
+		if strings.ContainsRune(`*?[]\`, c) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
