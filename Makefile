@@ -12,7 +12,7 @@ ifeq ($(CI),true)
 export DEDUPSIM_REQUIRE_CHROMIUM ?= 1
 endif
 
-.PHONY: all build deps run test bench fuzz clean lint-workflow
+.PHONY: all build deps run test bench fuzz clean lint-workflow matrix-gate
 
 all: build
 
@@ -33,7 +33,14 @@ test: deps lint-workflow
 	@if [ "$$DEDUPSIM_REQUIRE_CHROMIUM" = 1 ]; then scripts/ensure-chromium.sh; fi
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
+	$(MAKE) --no-print-directory matrix-gate
 	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=15s ./core/meta
+
+# Every configuration against every case, each cell held to its verdict in
+# scenarios/matrix.expected. It takes minutes, so it runs without -race.
+matrix-gate:
+	DEDUPSIM_MATRIX=1 $(GO) test -count=1 -timeout 40m \
+		-run '^TestEveryMatrixCellHasItsHandWrittenVerdict$$' ./sim
 
 # The documented GitHub Actions workflow, checked by actionlint.
 lint-workflow:

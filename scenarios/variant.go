@@ -18,7 +18,7 @@ var ErrNotApplicable = errors.New("scenario does not apply")
 // MatrixMutex is the job mutex the matrix layers on scenarios that do not
 // set their own: short retries, and a refused job fails so the queue
 // retries it.
-var MatrixMutex = Mutex{TTLMS: 30000, RetryIntervalMS: 20, Retries: 50,
+var MatrixMutex = Mutex{TTLMS: 30000, RetryIntervalMS: 20, Retries: 10,
 	OnExhausted: "fail"}
 
 // Variant returns a copy of s that runs only cfg, with no expectations.

@@ -24,6 +24,9 @@ import (
 // feeder looks at the clock.
 const poll = 2 * time.Millisecond
 
+// maxPoll is the longest an idle worker waits between looks at the queue.
+const maxPoll = 16 * time.Millisecond
+
 // jumpAfter is the shortest wait the clock skips: when every worker is
 // idle and nothing is due for at least this long, the clock moves straight
 // to the next arrival or retry.
@@ -210,6 +213,7 @@ func (e *runEnv) process(ctx context.Context, w *flow.Worker, tr checkpoint.Trac
 func (e *runEnv) take(ctx context.Context) (*queue.Lease, error) {
 	e.idle.Add(1)
 	defer e.idle.Add(-1)
+	wait := poll
 	for {
 		lease, err := e.queue.Take(ctx)
 		if err != nil || lease != nil {
@@ -226,9 +230,12 @@ func (e *runEnv) take(ctx context.Context) (*queue.Lease, error) {
 		if err := e.jump(ctx); err != nil {
 			return nil, err
 		}
-		if err := clock.Sleep(ctx, poll); err != nil {
+		if err := clock.Sleep(ctx, wait); err != nil {
 			return nil, err
 		}
+		// An idle worker looks less often the longer it waits, so that
+		// ten idle workers do not keep Postgres busy.
+		wait = min(2*wait, maxPoll)
 	}
 }
 

@@ -68,6 +68,12 @@ func runCell(ctx context.Context, b backend.Backend, sc *scenarios.Scenario,
 		return c, err
 	}
 	c.Applies = true
+	// Forced schedules give the same verdict every run; free ones get two
+	// runs, to show what varies.
+	opts.Runs = 1
+	if v.Schedule.Kind == "free" && v.Runs > 1 {
+		opts.Runs = 2
+	}
 	res, err := RunScenario(ctx, b, v, opts)
 	if err != nil {
 		return c, fmt.Errorf("matrix cell %s × %s: %w", cfg.Name(), sc.Name, err)
