@@ -72,6 +72,14 @@ func (c *checker) header() error {
 	if s.TimeoutMS < 0 {
 		return c.fail("timeout_ms", "must be positive, not %d", s.TimeoutMS)
 	}
+	switch s.Isolation {
+	case "":
+		s.Isolation = "read committed"
+	case "read committed", "repeatable read", "serializable":
+	default:
+		return c.fail("isolation", "unknown level %q (known: read committed, "+
+			"repeatable read, serializable)", s.Isolation)
+	}
 	return nil
 }
 
@@ -117,6 +125,9 @@ func (c *checker) subscribers() error {
 		}
 		if err := checkSecret(sub.Secret); err != nil {
 			return c.fail(field+".secret", "%v", err)
+		}
+		if sub.LoseResponses < 0 {
+			return c.fail(field+".lose_responses", "must not be negative")
 		}
 	}
 	return nil

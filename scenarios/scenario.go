@@ -39,6 +39,10 @@ type Scenario struct {
 	// TimeoutMS bounds one run; past it the verdict is unknown. Default
 	// 30000.
 	TimeoutMS int `yaml:"timeout_ms"`
+	// Isolation is the level of the worker's transaction: "read committed"
+	// (the default), "repeatable read" or "serializable". The last two
+	// retry a transaction that fails to serialize.
+	Isolation string `yaml:"isolation"`
 	// Expect says, per strategy, what every run must show.
 	Expect map[string]Expectation `yaml:"expect"`
 
@@ -145,6 +149,9 @@ type Subscriber struct {
 	// "/webhooks/<name>".
 	Path   string `yaml:"path"`
 	Secret string `yaml:"secret"`
+	// LoseResponses is how many of the first webhooks this subscriber
+	// records and accepts whose answer is then lost on the way back.
+	LoseResponses int `yaml:"lose_responses"`
 }
 
 // Delivery is one provider POST, sent Copies times.

@@ -179,3 +179,27 @@ expect:
 		require.True(t, waited, "%s: no lock wait recorded", sr.Strategy)
 	}
 }
+
+func TestALostAnswerIsAcceptedOnceAndResentByTheRelayWithTheSameID(t *testing.T) {
+	text := `app_secret: s
+inboxes: [{phone_number_id: "200000000000001"}]
+subscribers:
+  - {name: crm, secret: whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQ=, lose_responses: 1}
+deliveries: [{payload: single-text.json}]
+strategies: [db-unique]
+dispatch: [direct, outbox]
+isolation: serializable
+expect:
+  db-unique: {messages: 1, webhooks: 1}
+`
+	res, err := sim.RunScenario(ctx(t), testenv.Backend(t), scenario(t, text), sim.Options{})
+	require.NoError(t, err)
+	require.True(t, res.Held, "%v", res.Strategies)
+	deliveries := map[string]int{}
+	for _, sr := range res.Strategies {
+		tl := sr.Trials[0].Judgement.Tallies[0]
+		deliveries[sr.Strategy] = tl.Deliveries["/webhooks/crm"]
+	}
+	// After COMMIT nothing retries; the outbox relay sends again.
+	require.Equal(t, map[string]int{"db-unique": 1, "db-unique+outbox": 2}, deliveries)
+}

@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/dedupsim/dedupsim/core/claim"
 	"github.com/dedupsim/dedupsim/core/dispatch"
 	"github.com/dedupsim/dedupsim/core/flow"
@@ -205,6 +207,7 @@ func endpoints(sc *scenarios.Scenario) []subscriber.Endpoint {
 			eps = append(eps, subscriber.Endpoint{Path: s.Path})
 		}
 		eps[i].Secrets = append(eps[i].Secrets, s.Secret)
+		eps[i].LoseResponses += s.LoseResponses
 	}
 	return eps
 }
@@ -223,6 +226,7 @@ func (e *runEnv) worker(name string) (*flow.Worker, error) {
 		w.Outbox = e.cfg.Dispatch == "outbox"
 	}
 	w.Media = fetcher{e.media}
+	w.Isolation = isolation(e.sc.Isolation)
 	for _, f := range e.sc.Faults {
 		if f.Kind == "dispatch-twice" {
 			w.DispatchCalls = 2
@@ -238,6 +242,17 @@ func (e *runEnv) worker(name string) (*flow.Worker, error) {
 		}
 	}
 	return w, nil
+}
+
+// isolation maps a scenario's level to pgx's.
+func isolation(level string) pgx.TxIsoLevel {
+	switch level {
+	case "repeatable read":
+		return pgx.RepeatableRead
+	case "serializable":
+		return pgx.Serializable
+	}
+	return pgx.ReadCommitted
 }
 
 // fetcher downloads attachments from the run's media server.

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"sync/atomic"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 
@@ -64,6 +65,10 @@ type Worker struct {
 	// Mutex, when set, takes a per-(inbox, sender) job mutex around the
 	// whole job.
 	Mutex *Mutex
+	// Isolation is the level of the job's transaction; the zero value is
+	// READ COMMITTED. Other levels retry a transaction that fails to
+	// serialize.
+	Isolation pgx.TxIsoLevel
 	// Media downloads a media message's attachment inside the
 	// transaction, as the original does; nil skips the download.
 	Media MediaFetcher

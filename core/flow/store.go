@@ -2,9 +2,11 @@ package flow
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/dedupsim/dedupsim/core/checkpoint"
 	"github.com/dedupsim/dedupsim/core/claim"
@@ -25,6 +27,30 @@ func (w *Worker) store(ctx context.Context, tr checkpoint.Tracer, call *claim.Ca
 		return Result{}, err
 	}
 
+	for try := 1; ; try++ {
+		res, err := w.transact(ctx, tr, call, job, contact)
+		serial := w.Isolation == pgx.RepeatableRead || w.Isolation == pgx.Serializable
+		if !serial || !retryable(err) || try == maxTxTries {
+			return res, err
+		}
+	}
+}
+
+// maxTxTries bounds how often a transaction that failed to serialize is
+// run again.
+const maxTxTries = 5
+
+// retryable reports whether err is a serialization failure or a deadlock,
+// which a REPEATABLE READ or SERIALIZABLE transaction retries.
+func retryable(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (pgErr.Code == "40001" || pgErr.Code == "40P01")
+}
+
+// transact runs the job's transaction once: BEGIN, the strategy's check,
+// conversation, media, insert, and COMMIT.
+func (w *Worker) transact(ctx context.Context, tr checkpoint.Tracer, call *claim.Call,
+	job Job, contact store.Contact) (Result, error) {
 	if err := tr.Enter(ctx, checkpoint.TxBegin, "BEGIN"); err != nil {
 		return Result{}, err
 	}
@@ -34,7 +60,7 @@ func (w *Worker) store(ctx context.Context, tr checkpoint.Tracer, call *claim.Ca
 		return Result{}, fmt.Errorf("begin: %w", err)
 	}
 	defer conn.Release()
-	tx, err := conn.Begin(ctx)
+	tx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: w.Isolation})
 	tr.Done(ctx, checkpoint.TxBegin, "BEGIN", "BEGIN", err)
 	if err != nil {
 		return Result{}, fmt.Errorf("begin: %w", err)

@@ -31,7 +31,22 @@ func (r *Receiver) serveHTTP(w http.ResponseWriter, req *http.Request) {
 		panic(http.ErrAbortHandler)
 	}
 	r.record(d, status, errs)
+	if known && len(errs) == 0 && r.loseResponse(ep) {
+		// Accepted and recorded; the answer never reaches the sender.
+		panic(http.ErrAbortHandler)
+	}
 	w.WriteHeader(status)
+}
+
+// loseResponse reports whether this answer of ep is one of those lost.
+func (r *Receiver) loseResponse(ep Endpoint) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.lost[ep.Path] >= ep.LoseResponses {
+		return false
+	}
+	r.lost[ep.Path]++
+	return true
 }
 
 // arrive numbers a request and stamps its arrival.

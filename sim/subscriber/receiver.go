@@ -40,6 +40,10 @@ type Endpoint struct {
 	Status int
 	// Delay holds every answer of the endpoint this long. Default: none.
 	Delay time.Duration
+	// LoseResponses is how many of the endpoint's first valid webhooks
+	// are recorded as received and accepted, and then lose their answer:
+	// the connection is cut before the status goes out.
+	LoseResponses int
 }
 
 // Config configures a receiver.
@@ -156,6 +160,7 @@ type Receiver struct {
 	mu         sync.Mutex
 	seq        int
 	deliveries []Delivery
+	lost       map[string]int // answers lost so far, by path
 
 	closeOnce sync.Once
 	closeErr  error
@@ -180,6 +185,7 @@ func Start(ctx context.Context, cfg Config) (*Receiver, error) {
 		base:      "http://" + ln.Addr().String(),
 		served:    make(chan struct{}),
 		quit:      make(chan struct{}),
+		lost:      map[string]int{},
 	}
 	for _, ep := range cfg.Endpoints {
 		r.endpoints[ep.Path] = ep
