@@ -438,7 +438,8 @@ func (c *checker) carries(id string) bool {
 var outcomeWords = []string{"stored", "duplicate", "dropped", "failed", "crashed"}
 
 // faultKinds lists the faults a scenario may name.
-var faultKinds = []string{"pause", "error", "crash", "disconnect", "dispatch-twice"}
+var faultKinds = []string{"pause", "error", "crash", "disconnect", "redis-restart",
+	"dispatch-twice"}
 
 // target checks who a fault hits and where.
 func (c *checker) target(field string, f Fault) error {

@@ -214,7 +214,8 @@ type Fault struct {
 	// step fails and the worker's error handling runs), "crash" (the
 	// worker dies there: its connections are killed, no cleanup runs),
 	// "disconnect" (the worker's transaction connection is killed and the
-	// step runs into it) or "dispatch-twice" (the after-commit hook runs
+	// step runs into it), "redis-restart" (Redis comes back with no keys,
+	// just before the step) or "dispatch-twice" (the after-commit hook runs
 	// twice; it takes no worker or checkpoint).
 	Kind string `yaml:"kind"`
 	// Worker picks the worker; Message picks whichever worker processes

@@ -94,7 +94,7 @@ func (e *runEnv) prepare(names []string) error {
 	e.live.Store(int32(len(names)))
 	e.ctl = schedule.New(schedule.Config{Workers: names, Recorder: e.rec,
 		Barriers: barriers(e.sc, e.strategy), Faults: faults(e.sc, e.strategy),
-		Kill: e.kill})
+		Kill: e.kill, RestartRedis: e.run.RestartRedis})
 	return nil
 }
 

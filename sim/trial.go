@@ -32,6 +32,20 @@ import (
 	"github.com/dedupsim/dedupsim/sim/subscriber"
 )
 
+// ErrRefused is wrapped by the error of a scenario the backend will not
+// run, such as a Redis restart on servers the user shares.
+var ErrRefused = errors.New("refused")
+
+// needsRestart reports whether sc restarts Redis.
+func needsRestart(sc *scenarios.Scenario) bool {
+	for _, f := range sc.Faults {
+		if f.Kind == "redis-restart" {
+			return true
+		}
+	}
+	return false
+}
+
 // ErrInterrupted is returned when a run is cancelled from outside, as by
 // Ctrl-C, rather than by its own deadline.
 var ErrInterrupted = errors.New("run interrupted")
@@ -118,6 +132,11 @@ func RunTrial(ctx context.Context, b backend.Backend, sc *scenarios.Scenario,
 		return Trial{}, fmt.Errorf("prepare run: %w", err)
 	}
 	defer run.Close(context.WithoutCancel(ctx))
+	if needsRestart(sc) && run.RestartRedis == nil {
+		return Trial{}, fmt.Errorf("%w: scenario %s restarts Redis, which on the %s "+
+			"backend would touch the whole server, not just this run", ErrRefused,
+			sc.Name, b.Name())
+	}
 
 	env, err := setUp(ctx, sc, cfg, run)
 	if err != nil {

@@ -123,6 +123,9 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if err != nil {
 			_ = progress.Finish()
 			fmt.Fprintf(stderr, "dedupsim run: %v\n", err)
+			if errors.Is(err, sim.ErrRefused) {
+				return ExitBadInput
+			}
 			if errors.Is(err, sim.ErrInterrupted) || ctx.Err() != nil {
 				return ExitInterrupted
 			}

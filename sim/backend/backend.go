@@ -54,6 +54,10 @@ type Run struct {
 	// FastForward advances the Redis server's notion of time by d, expiring
 	// keys whose TTL runs out. Nil where the server cannot be told.
 	FastForward func(ctx context.Context, d time.Duration) error
+	// RestartRedis restarts Redis as a server without persistence would
+	// come back: with none of the run's keys. Nil where a restart would
+	// touch more than the run (a server the user shares).
+	RestartRedis func(ctx context.Context) error
 	// KeepHint tells a person how to open the kept data: the command that
 	// starts a server on it and the URL to connect to. Empty unless Keep.
 	KeepHint string

@@ -40,7 +40,13 @@ const (
 	// Disconnect kills the worker's transaction connection and lets the
 	// step run into the broken connection.
 	Disconnect Kind = "disconnect"
+	// RedisRestart restarts Redis just before the step: every key is gone.
+	RedisRestart Kind = "redis-restart"
 )
+
+// ErrNoRestart is returned for a Redis restart on a backend that cannot
+// restart Redis for one run alone.
+var ErrNoRestart = errors.New("this backend cannot restart Redis")
 
 // ErrInjected is the error a step fails with under an Error fault.
 var ErrInjected = errors.New("injected error")
@@ -74,6 +80,8 @@ type Config struct {
 	// Kill terminates Postgres backends, for crashes, and returns once
 	// they are gone.
 	Kill func(ctx context.Context, pids []uint32) error
+	// RestartRedis restarts Redis for a RedisRestart fault.
+	RestartRedis func(ctx context.Context) error
 }
 
 // matches reports whether the fault applies to p on its n-th pass.
@@ -154,6 +162,12 @@ func (c *Controller) inject(ctx context.Context, p checkpoint.Point, f Fault) er
 		return fmt.Errorf("%w at %s", ErrInjected, p.Name)
 	case Crash:
 		return c.crash(ctx, p)
+	case RedisRestart:
+		c.note(p, "Redis restarted: every key is gone")
+		if c.cfg.RestartRedis == nil {
+			return fmt.Errorf("restart redis at %s: %w", p.Name, ErrNoRestart)
+		}
+		return c.cfg.RestartRedis(ctx)
 	case Disconnect:
 		c.note(p, fmt.Sprintf("connection lost (killing backend %d)", p.PID))
 		if c.cfg.Kill == nil || p.PID == 0 {

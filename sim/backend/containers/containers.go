@@ -42,12 +42,12 @@ import (
 // Backend runs a Postgres and a Redis container and hands out runs on
 // them.
 type Backend struct {
-	cfg      Config
-	log      *slog.Logger
-	id       string // the LabelBackend of its containers
-	owner    external.Owner
-	cli      *testcontainers.DockerClient
-	loopback bool // ports published on 127.0.0.1 only
+	cfg   Config
+	log   *slog.Logger
+	id    string // the LabelBackend of its containers
+	owner external.Owner
+	cli   *testcontainers.DockerClient
+	host  string // where ports are published; "" for the engine's host
 
 	pg, redis Container
 	ext       *external.Backend
@@ -98,7 +98,7 @@ func prepare(ctx context.Context, cfg Config) (*Backend, error) {
 		return nil, err
 	}
 	b := &Backend{cfg: cfg, log: cfg.Logger, id: randomHex(6), owner: owner,
-		cli: cli, loopback: localEngine(cli)}
+		cli: cli, host: publishHost(cli)}
 	b.sweep(ctx, cli)
 	return b, nil
 }

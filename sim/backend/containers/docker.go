@@ -49,12 +49,29 @@ func dockerClient(ctx context.Context) (*testcontainers.DockerClient, error) {
 	return cli, nil
 }
 
-// localEngine reports whether the engine runs on this machine, where
-// published ports can be bound to loopback only.
-func localEngine(cli *testcontainers.DockerClient) bool {
+// hostOverrideEnv tells testcontainers which host reaches the published
+// ports; without it, in a container it guesses the default gateway.
+const hostOverrideEnv = "TESTCONTAINERS_HOST_OVERRIDE"
+
+// publishHost says where the containers' ports are published and
+// reached: loopback for an engine on this machine, unless the user told
+// testcontainers otherwise; "" for a remote engine, whose host
+// testcontainers knows. For loopback it tells testcontainers so, since
+// its own guess inside a container is the default gateway.
+func publishHost(cli *testcontainers.DockerClient) string {
+	if h := os.Getenv(hostOverrideEnv); h != "" {
+		return h
+	}
 	host := cli.DaemonHost()
-	return strings.HasPrefix(host, "unix://") || strings.HasPrefix(host, "npipe://")
+	if !strings.HasPrefix(host, "unix://") && !strings.HasPrefix(host, "npipe://") {
+		return ""
+	}
+	_ = os.Setenv(hostOverrideEnv, loopback) // fails only for an invalid name
+	return loopback
 }
+
+// loopback is the address ports are published on for a local engine.
+const loopback = "127.0.0.1"
 
 // firstLine keeps an error to its first line, so that a skipped test
 // says why in one.

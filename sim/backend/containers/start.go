@@ -82,7 +82,7 @@ func (b *Backend) start(ctx context.Context, s spec) (Container, error) {
 		testcontainers.WithWaitStrategyAndDeadline(b.cfg.StartTimeout,
 			wait.ForListeningPort(s.port)),
 	}
-	if b.loopback {
+	if b.host == loopback {
 		opts = append(opts, testcontainers.WithHostConfigModifier(
 			bindLoopback(s.port)))
 	}
@@ -98,20 +98,20 @@ func (b *Backend) start(ctx context.Context, s spec) (Container, error) {
 	return c, err
 }
 
-// bindLoopback publishes port on 127.0.0.1 only, at a port the engine
+// bindLoopback publishes port on loopback only, at a port the engine
 // picks: nothing outside this machine reaches the servers.
 func bindLoopback(port string) func(*container.HostConfig) {
 	return func(hc *container.HostConfig) {
 		hc.PortBindings = network.PortMap{network.MustParsePort(port): {
-			{HostIP: netip.MustParseAddr("127.0.0.1")}}}
+			{HostIP: netip.MustParseAddr(loopback)}}}
 	}
 }
 
 // address is where the container's port is published.
 func (b *Backend) address(ctx context.Context, ctr *testcontainers.DockerContainer,
 	port string) (string, error) {
-	host := "127.0.0.1"
-	if !b.loopback {
+	host := b.host
+	if host == "" {
 		h, err := ctr.Host(ctx)
 		if err != nil {
 			return "", fmt.Errorf("find container host: %w", err)

@@ -75,6 +75,12 @@ func (b *Backend) openRun(ctx context.Context, id string,
 		Redis:       b.redisClient(),
 		KeyPrefix:   "dedupsim:" + id + ":",
 		FastForward: b.fastForward}
+	// miniredis is shared by every run of the backend: restarting it for
+	// one run is dropping that run's keys, which is what a restart without
+	// persistence does to the run.
+	r.RestartRedis = func(ctx context.Context) error {
+		return deleteKeys(ctx, r.Redis, r.KeyPrefix)
+	}
 	if opts.Keep {
 		if err := b.in.markKept(); err != nil {
 			pool.Close()
