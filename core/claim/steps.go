@@ -102,6 +102,12 @@ if redis.call("GET", KEYS[1]) == ARGV[1] then
 end
 return 0`)
 
+// ReleaseIfOwner deletes key only while it holds owner, in one atomic
+// step, and returns how many keys it deleted.
+func ReleaseIfOwner(ctx context.Context, rdb *redis.Client, key, owner string) (int64, error) {
+	return releaseScript.Run(ctx, rdb, []string{key}, owner).Int64()
+}
+
 // release deletes the claim key if this call still owns it (claim.release).
 func release(ctx context.Context, c *Call) error {
 	if !c.claimed {
@@ -111,7 +117,7 @@ func release(ctx context.Context, c *Call) error {
 	if err := c.Tracer.Enter(ctx, checkpoint.ClaimRelease, cmd); err != nil {
 		return err
 	}
-	n, err := releaseScript.Run(ctx, c.Redis, []string{c.Key()}, c.Owner).Int()
+	n, err := ReleaseIfOwner(ctx, c.Redis, c.Key(), c.Owner)
 	c.Tracer.Done(ctx, checkpoint.ClaimRelease, cmd, fmt.Sprintf("(integer) %d", n), err)
 	if err != nil {
 		return fmt.Errorf("release claim %s: %w", c.Key(), err)

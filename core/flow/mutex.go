@@ -6,9 +6,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/dedupsim/dedupsim/core/checkpoint"
+	"github.com/dedupsim/dedupsim/core/claim"
 )
 
 // Exhausted says what a worker does when it cannot take the mutex.
@@ -90,13 +89,6 @@ func (w *Worker) acquire(ctx context.Context, tr checkpoint.Tracer, key, owner s
 	}
 }
 
-// releaseMutexScript deletes the mutex only while it holds the owner.
-var releaseMutexScript = redis.NewScript(`
-if redis.call("GET", KEYS[1]) == ARGV[1] then
-	return redis.call("DEL", KEYS[1])
-end
-return 0`)
-
 // release lets the mutex go at checkpoint lock.release, as the original
 // does in its cleanup whether or not the worker took it.
 func (w *Worker) release(ctx context.Context, tr checkpoint.Tracer, key, owner string) error {
@@ -110,7 +102,7 @@ func (w *Worker) release(ctx context.Context, tr checkpoint.Tracer, key, owner s
 	var n int64
 	var err error
 	if w.Mutex.OwnerChecked {
-		n, err = releaseMutexScript.Run(ctx, w.Redis, []string{key}, owner).Int64()
+		n, err = claim.ReleaseIfOwner(ctx, w.Redis, key, owner)
 	} else {
 		n, err = w.Redis.Del(ctx, key).Result()
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/dedupsim/dedupsim/core/checkpoint"
+	"github.com/dedupsim/dedupsim/sim/clock"
 	"github.com/dedupsim/dedupsim/sim/history"
 )
 
@@ -114,7 +115,7 @@ type Controller struct {
 // New returns a controller for one run.
 func New(cfg Config) *Controller {
 	if cfg.Sleep == nil {
-		cfg.Sleep = sleep
+		cfg.Sleep = clock.Sleep
 	}
 	c := &Controller{cfg: cfg, passes: map[string]int{}, where: map[string]string{},
 		leases: map[string]uint32{}, inStep: map[string]uint32{},
@@ -407,15 +408,4 @@ func deadline(ctx context.Context) error {
 		return ErrDeadline
 	}
 	return ctx.Err()
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
