@@ -203,3 +203,22 @@ expect:
 	// After COMMIT nothing retries; the outbox relay sends again.
 	require.Equal(t, map[string]int{"db-unique": 1, "db-unique+outbox": 2}, deliveries)
 }
+
+func TestAConnectionLostAtCommitFailsTheJobAndTheRetryStoresIt(t *testing.T) {
+	text := `app_secret: s
+inboxes: [{phone_number_id: "200000000000001"}]
+subscribers: [{name: crm, secret: whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQ=}]
+deliveries: [{payload: single-text.json}]
+strategies: [setnx-release, db-unique]
+faults: [{kind: disconnect, worker: W1, at: tx.commit, attempt: 1}]
+expect:
+  setnx-release: {messages: 1, webhooks: 1, outcomes: [failed, stored]}
+  db-unique: {messages: 1, webhooks: 1, outcomes: [failed, stored]}
+`
+	res, err := sim.RunScenario(ctx(t), testenv.Backend(t), scenario(t, text), sim.Options{})
+	require.NoError(t, err)
+	for _, sr := range res.Strategies {
+		require.True(t, sr.Held, "%s: %v", sr.Strategy, sr.Mismatches)
+		require.NotEmpty(t, sr.Trials[0].JobErrors, "the first COMMIT failed")
+	}
+}
