@@ -12,7 +12,7 @@ ifeq ($(CI),true)
 export DEDUPSIM_REQUIRE_CHROMIUM ?= 1
 endif
 
-.PHONY: all build deps run test bench fuzz clean lint-workflow matrix-gate
+.PHONY: all build deps run test bench fuzz clean lint-workflow matrix-gate images
 
 all: build
 
@@ -26,13 +26,24 @@ build:
 run: deps build
 	./$(BIN) run c01-original-race
 
+# The conformance suite appends one line per backend here (outcome and
+# suite time); go test hides a passing package's output, so test prints it.
+SUITE_REPORT := $(CURDIR)/bin/conformance.txt
+
 # Unit, property and scenario tests, with the race detector, plus a short
 # slice of every fuzz target, after linting the documented workflow. Under
 # CI it first makes sure Chromium is there for the HTML report's test.
-test: deps lint-workflow
+# Where Docker runs but the official images cannot be pulled, it builds
+# their local stand-ins first. The containers backend's process tests run
+# the binary built here.
+test: deps lint-workflow build
 	@if [ "$$DEDUPSIM_REQUIRE_CHROMIUM" = 1 ]; then scripts/ensure-chromium.sh; fi
+	@scripts/ensure-images.sh
 	$(GO) vet ./...
-	$(GO) test -race -count=1 ./...
+	@rm -f $(SUITE_REPORT)
+	DEDUPSIM_SUITE_REPORT=$(SUITE_REPORT) DEDUPSIM_BIN=$(CURDIR)/$(BIN) \
+		$(GO) test -race -count=1 -timeout 30m ./...; status=$$?; \
+		cat $(SUITE_REPORT) 2>/dev/null; exit $$status
 	$(MAKE) --no-print-directory matrix-gate
 	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=15s ./core/meta
 
@@ -42,12 +53,34 @@ matrix-gate:
 	DEDUPSIM_MATRIX=1 $(GO) test -count=1 -timeout 40m \
 		-run '^TestEveryMatrixCellHasItsHandWrittenVerdict$$' ./sim
 
+# Local stand-ins for the official postgres and redis images, from
+# Debian's packages, for machines that cannot pull them; rebuilt only when
+# their recipe changes.
+images:
+	@scripts/build-images.sh
+
 # The documented GitHub Actions workflow, checked by actionlint.
 lint-workflow:
 	$(GO) run $(ACTIONLINT) docs/github-actions.yml
 
-bench: deps
+# Every package's Go benchmarks, then dedupsim bench on the embedded
+# backend, and on real servers too when DATABASE_URL and REDIS_URL are
+# set. Reports go to bin/bench; BENCH_FLAGS adds flags to both runs, such
+# as BENCH_FLAGS="--baseline old.json --repeats 5".
+BENCH_OUT   := bin/bench
+BENCH_FLAGS ?=
+bench: deps build
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
+	@mkdir -p $(BENCH_OUT)
+	./$(BIN) bench --backend embedded $(BENCH_FLAGS) \
+		--json $(BENCH_OUT)/embedded.json --markdown $(BENCH_OUT)/embedded.md \
+		--html $(BENCH_OUT)/embedded.html
+	@if [ -n "$$DATABASE_URL" ] && [ -n "$$REDIS_URL" ]; then \
+		echo ./$(BIN) bench --backend external $(BENCH_FLAGS); \
+		./$(BIN) bench --backend external $(BENCH_FLAGS) \
+			--json $(BENCH_OUT)/external.json --markdown $(BENCH_OUT)/external.md \
+			--html $(BENCH_OUT)/external.html; \
+	else echo "DATABASE_URL and REDIS_URL unset: no run on real servers"; fi
 
 # Long fuzzing, outside CI.
 fuzz:

@@ -59,6 +59,7 @@ func (p *printer) scenario(r sim.ScenarioResult) {
 	}
 	p.line("")
 	p.table(r)
+	p.coverage(r)
 	for _, sr := range r.Strategies {
 		p.mismatches(sr)
 	}
@@ -66,6 +67,7 @@ func (p *printer) scenario(r sim.ScenarioResult) {
 		if t, ok := firstFailing(sr); ok {
 			p.line("")
 			p.order(sr.Strategy, t)
+			p.replay(r, t)
 		}
 	}
 }

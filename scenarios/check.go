@@ -333,8 +333,11 @@ func (c *checker) schedule() error {
 		if len(sc.Barriers) == 0 {
 			return c.fail("schedule.barriers", "kind barrier needs at least one barrier")
 		}
+	case "script", "random", "pct", "exhaustive":
+		return c.serialSchedule()
 	default:
-		return c.fail("schedule.kind", "unknown schedule %q (known: free, barrier)", sc.Kind)
+		return c.fail("schedule.kind", "unknown schedule %q (known: free, barrier, "+
+			"script, random, pct, exhaustive)", sc.Kind)
 	}
 	for i := range sc.Barriers {
 		if err := c.barrier(i); err != nil {

@@ -186,12 +186,35 @@ type Text struct {
 
 // Schedule says how workers are let through their checkpoints.
 type Schedule struct {
-	// Kind is "free" (the default) or "barrier".
+	// Kind is "free" (the default), "barrier", or a serialized kind:
+	// "script", "random", "pct" or "exhaustive".
 	Kind string `yaml:"kind"`
 	// ReleaseTogether makes free workers start together, like a cyclic
 	// barrier at job.fetch.
 	ReleaseTogether bool      `yaml:"release_together"`
 	Barriers        []Barrier `yaml:"barriers"`
+
+	// The fields below are for the serialized kinds (script, random, pct,
+	// exhaustive): one worker runs at a time, see serial.go.
+
+	// Steps is a script's order, such as ["W1:claim.lookup", "W2"].
+	Steps []string `yaml:"steps"`
+	// PerStrategy gives a script's order per strategy instead.
+	PerStrategy map[string][]string `yaml:"per_strategy"`
+	// Seed seeds random and pct; each run adds its number.
+	Seed int64 `yaml:"seed"`
+	// Depth is pct's bug depth d; default 2.
+	Depth int `yaml:"depth"`
+	// MaxSteps is pct's estimate k of a run's steps; default 16 per
+	// worker.
+	MaxSteps int `yaml:"max_steps"`
+	// MaxRuns bounds an exhaustive search; default 1000.
+	MaxRuns int `yaml:"max_runs"`
+	// Window limits an exhaustive search to the checkpoints from
+	// Window[0] to Window[1] in flow order.
+	Window []string `yaml:"window"`
+	// NoPrune turns off the pruning of equivalent orders.
+	NoPrune bool `yaml:"no_prune"`
 }
 
 // Barrier aligns workers at checkpoints. Exactly one of At, PerStrategy

@@ -91,8 +91,19 @@ rootfs() {
 	rm -rf "$tmp"
 }
 
+# prune removes the images of repository $1 other than tag $2: root file
+# systems and images of older recipes.
+prune() {
+	local keep
+	keep=$(docker image inspect --format '{{.Id}}' "$1:$2" 2>/dev/null) || return 0
+	docker images --no-trunc --format '{{.ID}} {{.Repository}}:{{.Tag}}' "$1" |
+		while read -r id ref; do
+			[ "$id" = "$keep" ] || docker rmi "$ref" >/dev/null 2>&1 || true
+		done
+}
+
 build() {
-	local name=$1 tag="dedupsim/$1:local" r base started
+	local name=$1 tag="dedupsim/$1:local" r base started old
 	started=$(date +%s)
 	r=$(recipe "$name")
 	if [ "$(label "$tag")" = "$r" ]; then
@@ -100,9 +111,19 @@ build() {
 		return 0
 	fi
 	base="dedupsim/$name-rootfs:$(base_recipe "$name")"
+	old=$(docker image inspect --format '{{.Id}}' "$tag" 2>/dev/null || true)
 	rootfs "$name" "$base"
-	DOCKER_BUILDKIT=0 docker build --quiet --build-arg "BASE=$base" \
-		--build-arg "RECIPE=$r" -t "$tag" "images/$name" >/dev/null
+	# The classic builder: it needs no buildx plugin and no registry for
+	# a local base. Its output is shown only when it fails.
+	if ! DOCKER_BUILDKIT=0 docker build --quiet --build-arg "BASE=$base" \
+		--build-arg "RECIPE=$r" -t "$tag" "images/$name" >/tmp/dedupsim-build.$$ 2>&1; then
+		cat /tmp/dedupsim-build.$$ >&2
+		rm -f /tmp/dedupsim-build.$$
+		return 1
+	fi
+	rm -f /tmp/dedupsim-build.$$
+	[ -z "$old" ] || docker rmi "$old" >/dev/null 2>&1 || true
+	prune "dedupsim/$name-rootfs" "$(base_recipe "$name")"
 	say "$tag: built (recipe $r) in $(($(date +%s) - started))s"
 }
 

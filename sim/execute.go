@@ -46,8 +46,9 @@ func (e *runEnv) execute(ctx context.Context, t *Trial) (bool, error) {
 	runCtx, cancel := context.WithTimeout(ctx, e.sc.Timeout())
 	defer cancel()
 
+	e.stop = cancel
 	var wg sync.WaitGroup
-	wg.Go(func() { e.feed(runCtx, t) })
+	e.startFeed(runCtx, t, &wg)
 	relayCtx, stopRelay := context.WithCancel(runCtx)
 	defer stopRelay()
 	wg.Go(func() { e.watchLocks(relayCtx) })
@@ -78,7 +79,7 @@ func (e *runEnv) execute(ctx context.Context, t *Trial) (bool, error) {
 	if ctx.Err() != nil {
 		return false, fmt.Errorf("%w: %w", ErrInterrupted, ctx.Err())
 	}
-	return errors.Is(runCtx.Err(), context.DeadlineExceeded), nil
+	return errors.Is(runCtx.Err(), context.DeadlineExceeded) || e.aborted(), nil
 }
 
 // prepare makes the run's clock, queue and controller.
@@ -94,7 +95,8 @@ func (e *runEnv) prepare(names []string) error {
 	e.live.Store(int32(len(names)))
 	e.ctl = schedule.New(schedule.Config{Workers: names, Recorder: e.rec,
 		Barriers: barriers(e.sc, e.strategy), Faults: faults(e.sc, e.strategy),
-		Kill: e.kill, RestartRedis: e.run.RestartRedis})
+		Kill: e.kill, RestartRedis: e.run.RestartRedis,
+		Chooser: e.chooser, Abort: e.abort})
 	return nil
 }
 
@@ -159,7 +161,7 @@ func (e *runEnv) work(ctx context.Context, w *flow.Worker) {
 		if err := tr.Enter(ctx, checkpoint.JobFetch, "queue"); err != nil {
 			return
 		}
-		lease, err := e.take(ctx)
+		lease, err := e.take(ctx, w.Name)
 		if lease == nil {
 			tr.Done(ctx, checkpoint.JobFetch, "queue", "no more jobs", err)
 			return
@@ -210,9 +212,10 @@ func (e *runEnv) process(ctx context.Context, w *flow.Worker, tr checkpoint.Trac
 // take leases the next ready job. While none is ready it waits, moving
 // the clock ahead when every worker waits; it returns nil once the feeder
 // is done and no job is left, or when ctx ends.
-func (e *runEnv) take(ctx context.Context) (*queue.Lease, error) {
+func (e *runEnv) take(ctx context.Context, worker string) (*queue.Lease, error) {
 	e.idle.Add(1)
 	defer e.idle.Add(-1)
+	defer e.ctl.SetIdle(worker, false)
 	wait := poll
 	for {
 		lease, err := e.queue.Take(ctx)
@@ -227,6 +230,7 @@ func (e *runEnv) take(ctx context.Context) (*queue.Lease, error) {
 		if fed && left == 0 {
 			return nil, nil
 		}
+		e.ctl.SetIdle(worker, true) // a serialized run goes on without it
 		if err := e.jump(ctx); err != nil {
 			return nil, err
 		}
@@ -346,6 +350,7 @@ func faults(sc *scenarios.Scenario, strategy string) []schedule.Fault {
 // while ctx lasts, and tells the controller who waits for whom.
 func (e *runEnv) watchLocks(ctx context.Context) {
 	for clock.Sleep(ctx, poll) == nil {
+		e.ctl.Polled()
 		steps := e.ctl.InStep()
 		if len(steps) == 0 {
 			continue

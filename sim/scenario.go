@@ -27,6 +27,8 @@ type StrategyResult struct {
 	Held bool `json:"held"`
 	// Mismatches say how runs missed the expectation.
 	Mismatches []string `json:"mismatches,omitempty"`
+	// Coverage sums up a serialized schedule's runs; nil for the others.
+	Coverage *Coverage `json:"coverage,omitempty"`
 }
 
 // ScenarioResult is one scenario's outcome on one backend.
@@ -58,15 +60,23 @@ func RunScenario(ctx context.Context, b backend.Backend, sc *scenarios.Scenario,
 	res := ScenarioResult{Scenario: sc.Name, Path: sc.Path, Description: sc.Description,
 		Backend: b.Name(), Workers: sc.Workers, Held: true}
 	for _, cfg := range sc.Configs() {
+		sched, err := newRunner(sc, cfg, runs, opts)
+		if err != nil {
+			return res, err
+		}
+		if sched == nil {
+			continue // a replay runs its own configuration only
+		}
 		st := cfg.Name()
 		sr := StrategyResult{Strategy: st, Config: cfg,
 			Expectation: sc.ExpectationFor(cfg), Held: true}
-		for n := 1; n <= runs; n++ {
-			t, err := RunTrial(ctx, b, sc, cfg, n, opts)
+		for n := 1; sched.more(n); n++ {
+			t, err := RunTrial(ctx, b, sc, cfg, n, sched.options(opts, n))
 			if err != nil {
 				return res, fmt.Errorf("scenario %s, configuration %s, run %d: %w",
 					sc.Name, st, n, err)
 			}
+			sched.done(&t)
 			miss := Mismatches(sr.Expectation, t)
 			sr.Mismatches = append(sr.Mismatches, miss...)
 			sr.Held = sr.Held && len(miss) == 0
@@ -77,6 +87,7 @@ func RunScenario(ctx context.Context, b backend.Backend, sc *scenarios.Scenario,
 				opts.Progress(sc.Name, st, n, runs)
 			}
 		}
+		sr.Coverage = sched.coverage(sr.Trials)
 		res.Held = res.Held && sr.Held
 		res.Strategies = append(res.Strategies, sr)
 	}
@@ -93,8 +104,7 @@ func Mismatches(e scenarios.Expectation, t Trial) []string {
 	prefix := fmt.Sprintf("run %d: ", t.Run)
 	// A run that did not finish meets no expectation, observed or not.
 	if j.Verdict == check.Unknown {
-		return []string{prefix + "verdict unknown: the run passed its deadline; " +
-			fmt.Sprintf("stuck: %v", t.Stuck)}
+		return []string{prefix + unknownWhy(t)}
 	}
 	if e.Observe {
 		return nil

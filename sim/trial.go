@@ -61,6 +61,14 @@ type Options struct {
 	// Progress, when set, is called after each run with the scenario, the
 	// strategy, the run's number from 1 and the strategy's number of runs.
 	Progress func(scenario, strategy string, run, runs int)
+	// Replay, when set, is a replay token: only its configuration runs,
+	// following the token's order of steps.
+	Replay string
+
+	// chooser serializes one run; set per run by RunScenario.
+	chooser schedule.Chooser
+	// scheduler describes chooser for the run's replay token.
+	scheduler string
 }
 
 // Trial is one run of one strategy of a scenario.
@@ -89,6 +97,8 @@ type Trial struct {
 	Statuses int           `json:"statuses"`
 	Duration time.Duration `json:"duration_ns"`
 	KeepHint string        `json:"keep_hint,omitempty"`
+	// Serial describes a serialized run's schedule; nil for the others.
+	Serial *SerialRun `json:"serial,omitempty"`
 }
 
 // runEnv is what one trial's goroutines share.
@@ -117,6 +127,10 @@ type runEnv struct {
 
 	mu        sync.Mutex
 	jobErrors []string
+
+	// chooser serializes the run when set; stop ends the run early.
+	chooser schedule.Chooser
+	stop    context.CancelFunc
 }
 
 // RunTrial runs one configuration of sc once on a fresh database and key
@@ -144,6 +158,7 @@ func RunTrial(ctx context.Context, b backend.Backend, sc *scenarios.Scenario,
 	}
 	defer env.receiver.Close()
 	defer env.media.Close()
+	env.chooser = opts.chooser
 
 	t := Trial{Scenario: sc.Name, Strategy: cfg.Name(), Config: cfg, Run: n,
 		KeepHint: run.KeepHint}
@@ -165,6 +180,7 @@ func RunTrial(ctx context.Context, b backend.Backend, sc *scenarios.Scenario,
 	if timedOut {
 		t.Stuck = env.ctl.Stuck()
 	}
+	env.recordSchedule(&t, opts)
 	t.Duration = time.Since(started)
 	return t, nil
 }

@@ -175,7 +175,9 @@ func readErrors(wes []wireError) []Error {
 }
 
 // parseUnix reads a timestamp written as a string of Unix seconds. An
-// absent timestamp is the zero time.
+// absent timestamp is the zero time. A time outside the years 0 to 9999
+// is invalid: no provider sends one, and it cannot be written as RFC 3339
+// in a job payload.
 func parseUnix(s string) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
@@ -184,5 +186,15 @@ func parseUnix(s string) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, fmt.Errorf("read timestamp %q: %w", s, ErrInvalid)
 	}
+	if sec < minUnix || sec > maxUnix {
+		return time.Time{}, fmt.Errorf("read timestamp %q: outside the years 0 "+
+			"to 9999: %w", s, ErrInvalid)
+	}
 	return time.Unix(sec, 0).UTC(), nil
 }
+
+// The first and last second of the years 0 to 9999, in Unix seconds.
+const (
+	minUnix = -62167219200
+	maxUnix = 253402300799
+)

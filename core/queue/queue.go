@@ -137,25 +137,7 @@ func New(cfg Config) (*Queue, error) {
 func (q *Queue) Enqueue(
 	ctx context.Context, kind string, payload []byte, runAt time.Time,
 ) (int64, error) {
-	const stmt = `
-		INSERT INTO jobs (queue, kind, payload, run_at, created_at)
-		VALUES ($1, $2, $3, $4, $5)
-		RETURNING id`
-
-	now := q.cfg.Now()
-	if runAt.IsZero() {
-		runAt = now
-	}
-	if payload == nil {
-		payload = []byte{}
-	}
-	var id int64
-	err := q.cfg.DB.QueryRow(ctx, stmt, q.cfg.Queue, kind, payload, runAt, now).
-		Scan(&id)
-	if err != nil {
-		return 0, fmt.Errorf("enqueue %s job: %w", kind, err)
-	}
-	return id, nil
+	return q.EnqueueIn(ctx, q.cfg.DB, kind, payload, runAt)
 }
 
 // Take leases the ready job that is due first (by run_at, then id), or

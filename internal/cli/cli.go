@@ -42,6 +42,7 @@ Commands:
   validate  check scenario files without running anything
   list      list the scenarios shipped with dedupsim
   matrix    run every configuration against every case: the truth table
+  bench     measure each strategy's cost against the raw floor
   help      show help for a command
 
 Exit codes: 0 every expectation held; 1 one did not; 2 bad input (flags,
@@ -73,6 +74,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return listCmd(rest, stdout, stderr)
 	case "matrix":
 		return matrixCmd(ctx, rest, stdout, stderr)
+	case "bench":
+		return benchCmd(ctx, rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		return helpCmd(rest, stdout, stderr)
 	}
@@ -88,6 +91,7 @@ func helpCmd(args []string, stdout, stderr io.Writer) int {
 	for name, fs := range map[string]*flag.FlagSet{
 		"run": runFlags(new(runOptions)), "validate": validateFlags(),
 		"list": listFlags(), "matrix": matrixFlags(new(matrixOptions)),
+		"bench": benchFlags(new(benchOptions)),
 	} {
 		if name == args[0] {
 			fs.SetOutput(stdout)

@@ -133,7 +133,7 @@ expect:
 
 func TestRunWithKeepPrintsHowToOpenTheData(t *testing.T) {
 	text := strings.Replace(scenario, "[legacy]", "[setnx]", 1)
-	code, out, errOut := call(t, "run", "--keep", file(t, text))
+	code, out, errOut := call(t, "run", "--backend", "embedded", "--keep", file(t, text))
 	require.Equal(t, ExitOK, code, errOut)
 	require.Contains(t, out, "kept data:")
 	require.Contains(t, out, "postgres://")
@@ -218,4 +218,63 @@ func TestReportFlagsCheckTheirFolderBeforeAnythingRuns(t *testing.T) {
 	for _, flag := range []string{"-html", "-junit", "-markdown", "-strategy"} {
 		require.Contains(t, out, flag)
 	}
+}
+
+func TestAutoIsExternalOnlyWhenBothURLsAreGiven(t *testing.T) {
+	t.Setenv("DATABASE_URL", "")
+	t.Setenv("REDIS_URL", "")
+	pick := func(o runOptions) string {
+		name, err := o.backendName()
+		if err != nil {
+			return "error: " + err.Error()
+		}
+		return name
+	}
+	pg, rd := "postgres://u@localhost/d", "redis://localhost:6379/0"
+
+	require.Equal(t, "embedded", pick(runOptions{backend: "auto"}))
+	require.Equal(t, "external",
+		pick(runOptions{backend: "auto", postgresURL: pg, redisURL: rd}))
+	require.Contains(t, pick(runOptions{backend: "auto", postgresURL: pg}),
+		"go together")
+	require.Contains(t, pick(runOptions{backend: "external"}), "needs -postgres-url")
+	require.Equal(t, "containers", pick(runOptions{backend: "containers"}))
+
+	t.Setenv("DATABASE_URL", pg)
+	require.Equal(t, "embedded", pick(runOptions{backend: "auto"}),
+		"a lone DATABASE_URL says nothing about Redis")
+	t.Setenv("REDIS_URL", rd)
+	require.Equal(t, "external", pick(runOptions{backend: "auto"}))
+}
+
+func TestExternalWithoutURLsIsBadInputAndNothingRuns(t *testing.T) {
+	t.Setenv("DATABASE_URL", "")
+	t.Setenv("REDIS_URL", "")
+	code, out, errOut := call(t, "run", "--backend", "external", "c01-original-race")
+	require.Equal(t, ExitBadInput, code)
+	require.Empty(t, out)
+	require.Contains(t, errOut, "-backend external needs -postgres-url and -redis-url")
+}
+
+func TestHelpRunNamesEveryBackendAndItsFlags(t *testing.T) {
+	code, out, _ := call(t, "help", "run")
+	require.Equal(t, ExitOK, code)
+	for _, word := range []string{"embedded", "external", "containers", "auto",
+		"-postgres-url", "-redis-url", "-postgres-image", "-redis-image",
+		"$DATABASE_URL", "$REDIS_URL", "make images"} {
+		require.Contains(t, out, word)
+	}
+}
+
+func TestRunOnExternalServersSaysWhichItUsed(t *testing.T) {
+	pg, rd := os.Getenv("DATABASE_URL"), os.Getenv("REDIS_URL")
+	if pg == "" || rd == "" {
+		t.Skip("DATABASE_URL and REDIS_URL are not both set")
+	}
+	code, out, errOut := call(t, "run", "--backend", "auto", "--runs", "1",
+		"--postgres-url", pg, "--redis-url", rd, "c01-original-race")
+	require.Equal(t, ExitOK, code, errOut)
+	require.Contains(t, out, "result: every expectation held")
+	require.Contains(t, out, "backend external: postgres ")
+	require.Contains(t, errOut, "external backend started")
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -18,7 +19,9 @@ import (
 	"github.com/dedupsim/dedupsim/scenarios"
 	"github.com/dedupsim/dedupsim/sim"
 	"github.com/dedupsim/dedupsim/sim/backend"
+	"github.com/dedupsim/dedupsim/sim/backend/containers"
 	"github.com/dedupsim/dedupsim/sim/backend/embedded"
+	"github.com/dedupsim/dedupsim/sim/backend/external"
 )
 
 type runOptions struct {
@@ -29,8 +32,12 @@ type runOptions struct {
 	backend string
 	verbose bool
 
+	postgresURL, redisURL     string
+	postgresImage, redisImage string
+
 	html, junit, markdown string
 	strategies            strategyList
+	replay                string
 }
 
 func runFlags(o *runOptions) *flag.FlagSet {
@@ -47,10 +54,20 @@ func runFlags(o *runOptions) *flag.FlagSet {
 	fs.BoolVar(&o.keep, "keep", false,
 		"keep each run's database and print how to open it")
 	fs.BoolVar(&o.shipped, "shipped", false, "run every shipped scenario")
-	fs.StringVar(&o.backend, "backend", "embedded",
-		"where Redis and Postgres come from: embedded (miniredis and a "+
-			"throwaway Postgres)")
+	fs.StringVar(&o.backend, "backend", "auto",
+		"where Redis and Postgres come from: `NAME` is embedded, external, "+
+			"containers, or auto (external when both URLs are given, else embedded)")
+	fs.StringVar(&o.postgresURL, "postgres-url", "",
+		"external: the Postgres `URL` runs make their schemas in (default $DATABASE_URL)")
+	fs.StringVar(&o.redisURL, "redis-url", "",
+		"external: the Redis `URL` runs keep their prefixed keys in (default $REDIS_URL)")
+	fs.StringVar(&o.postgresImage, "postgres-image", "", "containers: the Postgres `IMAGE` "+
+		"(default $"+containers.PostgresImageEnv+", else "+containers.DefaultPostgresImage+")")
+	fs.StringVar(&o.redisImage, "redis-image", "", "containers: the Redis `IMAGE` "+
+		"(default $"+containers.RedisImageEnv+", else "+containers.DefaultRedisImage+")")
 	fs.BoolVar(&o.verbose, "v", false, "log every run, not just each scenario")
+	fs.StringVar(&o.replay, "replay", "", "replay the serialized run of `TOKEN` "+
+		"(printed under each failing one): its configuration, its exact order of steps")
 	fs.Usage = usage(fs, "dedupsim run [flags] SCENARIO...", `
 Runs each scenario (a file, or a shipped scenario by name) once per strategy
 and run, on a fresh database and Redis key space each time, and checks every
@@ -72,7 +89,16 @@ report of a strategy that did not meet its expectation gives the command
 line that replays it, which uses -strategy.
 
 On a terminal, stderr shows a progress bar; elsewhere one line per
-strategy as its last run ends.`)
+strategy as its last run ends.
+
+Backends: embedded runs miniredis and a throwaway Postgres from the local
+server binaries. external uses servers you run: each run works in its own
+Postgres schema (run_<id>) and Redis key prefix (dedupsim:<id>:) and removes
+only those; nothing else is flushed or dropped. containers starts a Postgres
+and a Redis container with Docker (the official images, or the stand-ins
+"make images" builds where none can be pulled) and removes them when done,
+or on Ctrl-C. The default, auto, is external when both URLs are given by
+flag or environment, else embedded.`)
 	return fs
 }
 
@@ -86,8 +112,9 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "dedupsim run: -runs must be positive, not %d\n", o.runs)
 		return ExitBadInput
 	}
-	if o.backend != "embedded" {
-		fmt.Fprintf(stderr, "dedupsim run: unknown backend %q (known: embedded)\n", o.backend)
+	name, err := o.backendName()
+	if err != nil {
+		fmt.Fprintf(stderr, "dedupsim run: %v\n", err)
 		return ExitBadInput
 	}
 	scs, err := load(fs.Args(), o.shipped)
@@ -106,9 +133,12 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	progress := reports.NewProgress(stderr, countRuns(scs, o.runs), isTerminal(stderr))
 	log := slog.New(slog.NewTextHandler(progress.Writer(),
 		&slog.HandlerOptions{Level: level}))
-	b, err := embedded.New(ctx, embedded.Config{Logger: log})
+	b, err := openBackend(ctx, o, name, log)
 	if err != nil {
 		fmt.Fprintf(stderr, "dedupsim run: start backend: %v\n", err)
+		if ctx.Err() != nil {
+			return ExitInterrupted
+		}
 		if errors.Is(err, backend.ErrUnavailable) {
 			return ExitBadInput
 		}
@@ -119,7 +149,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var results []sim.ScenarioResult
 	for _, sc := range scs {
 		r, err := sim.RunScenario(ctx, b, sc, sim.Options{Logger: log, Keep: o.keep,
-			Runs: o.runs, Progress: progress.Step})
+			Runs: o.runs, Progress: progress.Step, Replay: o.replay})
 		if err != nil {
 			_ = progress.Finish()
 			fmt.Fprintf(stderr, "dedupsim run: %v\n", err)
@@ -134,6 +164,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		results = append(results, r)
 	}
 	_ = progress.Finish()
+	describeBackend(stdout, b)
 	return report(results, o, stdout, stderr)
 }
 
@@ -338,4 +369,62 @@ func countRuns(scs []*scenarios.Scenario, runs int) int {
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// backendName resolves -backend: auto is external when both server URLs
+// are given, by flag or environment, else embedded. A URL given by flag
+// without the other is an error; a lone URL from the environment (a
+// DATABASE_URL set for something else) leaves auto embedded.
+func (o runOptions) backendName() (string, error) {
+	pg, rd := o.urls()
+	switch o.backend {
+	case "auto":
+		if pg != "" && rd != "" {
+			return "external", nil
+		}
+		if o.postgresURL != "" || o.redisURL != "" {
+			return "", errors.New("-postgres-url and -redis-url go together " +
+				"(or DATABASE_URL and REDIS_URL)")
+		}
+		return "embedded", nil
+	case "external":
+		if pg == "" || rd == "" {
+			return "", errors.New("-backend external needs -postgres-url and " +
+				"-redis-url (or DATABASE_URL and REDIS_URL)")
+		}
+		return "external", nil
+	case "embedded", "containers":
+		return o.backend, nil
+	}
+	return "", fmt.Errorf("unknown backend %q (known: auto, embedded, external, "+
+		"containers)", o.backend)
+}
+
+// urls are the external servers' URLs: the flags, else the environment.
+func (o runOptions) urls() (postgres, redis string) {
+	return cmp.Or(o.postgresURL, os.Getenv("DATABASE_URL")),
+		cmp.Or(o.redisURL, os.Getenv("REDIS_URL"))
+}
+
+// openBackend starts the backend called name.
+func openBackend(ctx context.Context, o runOptions, name string,
+	log *slog.Logger) (backend.Backend, error) {
+	switch name {
+	case "external":
+		pg, rd := o.urls()
+		return external.New(ctx, external.Config{PostgresURL: pg, RedisURL: rd,
+			Logger: log})
+	case "containers":
+		return containers.New(ctx, containers.Config{Logger: log,
+			PostgresImage: o.postgresImage, RedisImage: o.redisImage})
+	}
+	return embedded.New(ctx, embedded.Config{Logger: log})
+}
+
+// describeBackend prints which servers the run used, for backends that
+// can say: the containers' ids and ports, or the servers' URLs.
+func describeBackend(w io.Writer, b backend.Backend) {
+	if d, ok := b.(interface{ Describe() string }); ok {
+		fmt.Fprintf(w, "backend %s: %s\n", b.Name(), d.Describe())
+	}
 }

@@ -83,6 +83,11 @@ type Config struct {
 	Kill func(ctx context.Context, pids []uint32) error
 	// RestartRedis restarts Redis for a RedisRestart fault.
 	RestartRedis func(ctx context.Context) error
+	// Chooser, when set, serializes the run: one worker runs at a time
+	// and Chooser picks who goes next (see serial.go).
+	Chooser Chooser
+	// Abort ends a serialized run that cannot go on, with the reason.
+	Abort func(error)
 }
 
 // matches reports whether the fault applies to p on its n-th pass.
@@ -110,6 +115,8 @@ type Controller struct {
 	waits map[string]string
 	// frozen keeps where from changing once the run has ended.
 	frozen bool
+	// serial is nil unless the run is serialized.
+	serial *serial
 }
 
 // New returns a controller for one run.
@@ -127,12 +134,18 @@ func New(cfg Config) *Controller {
 	for _, w := range cfg.Workers {
 		c.where[w] = "not started"
 	}
+	if cfg.Chooser != nil {
+		c.serial = newSerial(cfg.Workers, cfg.Chooser, cfg.Abort)
+	}
 	return c
 }
 
 // Enter implements checkpoint.Hook: it records the arrival, then holds the
 // worker at any barrier and pause that apply.
 func (c *Controller) Enter(ctx context.Context, p checkpoint.Point) error {
+	if err := c.turn(ctx, p); err != nil {
+		return err
+	}
 	c.cfg.Recorder.Add(event(p, history.Enter, "", nil))
 	n := c.pass(p.Worker, p.Name)
 	for _, b := range c.barriers {
@@ -292,6 +305,7 @@ func (c *Controller) setBlocked(worker string, pid uint32, holder string) {
 	} else {
 		c.note(p, "waiting for a lock held by "+holder)
 	}
+	c.serial.block(worker, holder)
 	for _, b := range c.barriers {
 		b.block(worker, holder != "")
 	}
@@ -301,6 +315,7 @@ func (c *Controller) setBlocked(worker string, pid uint32, holder string) {
 // barriers stop waiting for it.
 func (c *Controller) Finished(worker string) {
 	c.setWhere(worker, "finished")
+	c.serial.set(worker, finished, running, waiting, blocked, idle)
 	c.cfg.Recorder.Add(history.Event{Worker: worker, Phase: history.Note, Result: "finished"})
 	for _, b := range c.barriers {
 		b.finish(worker)

@@ -1,6 +1,7 @@
 package conformance_test
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"sync"
@@ -71,8 +72,12 @@ func TestEveryBackendPassesTheConformanceSuite(t *testing.T) {
 	}
 }
 
-// report prints one line per backend on stderr, where go test shows it
-// even without -v when the Makefile runs this package verbosely.
+// ReportEnv names a file the suite appends one line per backend to: its
+// name, outcome and suite time. go test hides a passing package's output
+// unless run with -v, so make test prints that file after the tests.
+const ReportEnv = "DEDUPSIM_SUITE_REPORT"
+
+// report writes the backend's line on stderr and to $DEDUPSIM_SUITE_REPORT.
 func report(t *testing.T, name string, started time.Time) {
 	outcome := "passed"
 	switch {
@@ -81,6 +86,19 @@ func report(t *testing.T, name string, started time.Time) {
 	case t.Skipped():
 		outcome = "skipped"
 	}
-	fmt.Fprintf(os.Stderr, "conformance: backend %-10s %-7s suite time %s\n",
+	line := fmt.Sprintf("conformance: backend %-10s %-7s suite time %s\n",
 		name, outcome, time.Since(started).Round(time.Millisecond))
+	fmt.Fprint(os.Stderr, line)
+	path := os.Getenv(ReportEnv)
+	if path == "" {
+		return
+	}
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err == nil {
+		_, err = f.WriteString(line)
+		err = errors.Join(err, f.Close())
+	}
+	if err != nil {
+		t.Errorf("write %s: %v", path, err)
+	}
 }

@@ -22,6 +22,10 @@
 // key outside the run's prefix, are left alone. Real time keeps running
 // meanwhile, as on any real server.
 //
+// Run.RestartRedis does to the run what restarting a server without
+// persistence would: the run's keys are gone. The server is not
+// restarted, since others may share it.
+//
 // # Leftovers
 //
 // A process killed before it can clean up leaves its runs' schemas and

@@ -108,6 +108,11 @@ func (b *Backend) openRun(ctx context.Context, id string,
 	r.FastForward = func(ctx context.Context, d time.Duration) error {
 		return fastForward(ctx, rdb, r.KeyPrefix, d)
 	}
+	// A restart without persistence leaves the run none of its keys. The
+	// server itself, which others may share, keeps running.
+	r.RestartRedis = func(ctx context.Context) error {
+		return deleteKeys(ctx, rdb, r.KeyPrefix)
+	}
 	if opts.Keep {
 		r.KeepHint = b.keepHint(dsn, r.KeyPrefix)
 		b.log.Info("run kept", "run_id", id, "hint", r.KeepHint)

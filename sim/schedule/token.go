@@ -1,0 +1,81 @@
+package schedule
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/dedupsim/dedupsim/core/checkpoint"
+)
+
+// tokenVersion opens every replay token.
+const tokenVersion = "dedupsim1"
+
+// ErrToken is wrapped by the error for a replay token that cannot be read.
+var ErrToken = errors.New("bad replay token")
+
+// Token is what replays a serialized run: the configuration it ran, the
+// scheduler and its settings, and the exact order of its steps.
+type Token struct {
+	// Config names the configuration, such as "legacy".
+	Config string
+	// Scheduler is the scheduler and its settings, such as
+	// "pct depth=2 seed=1 run=4".
+	Scheduler string
+	Steps     []ScriptStep
+}
+
+// Encode gives the token as URL-safe base64 of a readable string:
+// "dedupsim1|legacy|pct depth=2 seed=1|1b2b1d…", each step the worker's
+// number and the checkpoint as a letter (a = checkpoint.All[0]).
+func (t Token) Encode() string {
+	var b strings.Builder
+	for _, s := range t.Steps {
+		b.WriteString(strings.TrimPrefix(s.Worker, "W"))
+		b.WriteByte(byte('a' + slices.Index(checkpoint.All, s.At)))
+	}
+	raw := strings.Join([]string{tokenVersion, t.Config, t.Scheduler, b.String()}, "|")
+	return base64.RawURLEncoding.EncodeToString([]byte(raw))
+}
+
+// TokenOf makes the token of a run's schedule.
+func TokenOf(config, scheduler string, steps []Step) Token {
+	t := Token{Config: config, Scheduler: scheduler}
+	for _, s := range steps {
+		t.Steps = append(t.Steps, ScriptStep{Worker: s.Worker, At: s.At})
+	}
+	return t
+}
+
+// ParseToken reads a token made by Encode.
+func ParseToken(s string) (Token, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimSpace(s))
+	if err != nil {
+		return Token{}, fmt.Errorf("%w: %w", ErrToken, err)
+	}
+	parts := strings.Split(string(raw), "|")
+	if len(parts) != 4 || parts[0] != tokenVersion {
+		return Token{}, fmt.Errorf("%w: not a %s token", ErrToken, tokenVersion)
+	}
+	t := Token{Config: parts[1], Scheduler: parts[2]}
+	num := ""
+	for _, r := range parts[3] {
+		if r >= '0' && r <= '9' {
+			num += string(r)
+			continue
+		}
+		i := int(r - 'a')
+		if _, err := strconv.Atoi(num); err != nil || i < 0 || i >= len(checkpoint.All) {
+			return Token{}, fmt.Errorf("%w: bad step %q", ErrToken, num+string(r))
+		}
+		t.Steps = append(t.Steps, ScriptStep{Worker: "W" + num, At: checkpoint.All[i]})
+		num = ""
+	}
+	if num != "" {
+		return Token{}, fmt.Errorf("%w: truncated after worker %s", ErrToken, num)
+	}
+	return t, nil
+}
