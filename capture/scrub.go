@@ -13,7 +13,6 @@ import (
 	"strings"
 
 	"github.com/dedupsim/dedupsim/core/ingest"
-	"github.com/dedupsim/dedupsim/core/meta"
 )
 
 // ErrNoSecret is returned by Scrub without a secret to sign with.
@@ -51,24 +50,9 @@ func Scrub(ds []Delivery, opts ScrubOptions) ([]Delivery, error) {
 	for i, d := range ds {
 		out[i] = Delivery{Line: d.Line, At: d.At, Body: s.Body(d.Body),
 			Header: scrubHeaders(d.Header)}
-		out[i].SetSignature(signature(d, out[i].Body, opts))
+		out[i].SetSignature(signature(d, out[i].Body, opts.Secret, opts.AppSecret))
 	}
 	return out, nil
-}
-
-// signature signs a scrubbed body, keeping the recorded verdict: none
-// when none was recorded, and one that fails when the recorded one failed
-// under AppSecret.
-func signature(orig Delivery, body []byte, opts ScrubOptions) string {
-	recorded := orig.Signature()
-	if recorded == "" {
-		return ""
-	}
-	if opts.AppSecret != "" &&
-		meta.Verify(opts.AppSecret, orig.Body, recorded) != nil {
-		return meta.Sign(opts.Secret, append([]byte("forged:"), body...))
-	}
-	return meta.Sign(opts.Secret, body)
 }
 
 func scrubHeaders(h map[string]string) map[string]string {
@@ -144,7 +128,7 @@ var kinds = map[string]kind{
 	"middle_name": name, "prefix": name, "suffix": name,
 	"body": text, "caption": text, "filename": text, "text": text,
 	"address": text, "street": text, "city": text, "zip": text, "email": text,
-	"url": text,
+	"url":      text,
 	"latitude": coordinate, "longitude": coordinate,
 }
 

@@ -22,11 +22,11 @@ func (p *printer) coverage(r sim.ScenarioResult) {
 			p.line("")
 			first = false
 		}
-		p.line("  %s under %s: %d %s, %d distinct %s, %d %s, "+
+		p.line("  %s under %s: %d %s, %d distinct %s (%d failing), %d %s, "+
 			"failure rate %.3f (95 %% interval %.3f–%.3f)%s",
 			sr.Strategy, c.Scheduler, c.Runs, plural(c.Runs, "run", "runs"),
 			c.Interleavings, plural(c.Interleavings, "interleaving", "interleavings"),
-			c.Failures, plural(c.Failures, "failure", "failures"),
+			c.FailingInterleavings, c.Failures, plural(c.Failures, "failure", "failures"),
 			c.Rate, c.Low, c.High, coverageNote(c))
 	}
 }

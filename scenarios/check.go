@@ -42,7 +42,8 @@ func (c *checker) fail(field, format string, args ...any) error {
 func (c *checker) check() error {
 	for _, step := range []func() error{
 		c.header, c.inboxes, c.subscribers, c.workers, c.strategies,
-		c.mutex, c.dispatch, c.deliveries, c.media, c.schedule, c.faults, c.expectations,
+		c.mutex, c.dispatch, c.ingest, c.deliveries, c.media, c.schedule, c.faults,
+		c.expectations,
 	} {
 		if err := step(); err != nil {
 			return err

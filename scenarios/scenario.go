@@ -43,6 +43,9 @@ type Scenario struct {
 	// (the default), "repeatable read" or "serializable". The last two
 	// retry a transaction that fails to serialize.
 	Isolation string `yaml:"isolation"`
+	// Ingest says how deliveries reach the queue: handed over directly
+	// (the default) or POSTed to the ingest endpoint. See ingest.go.
+	Ingest Ingest `yaml:"ingest"`
 	// Expect says, per strategy, what every run must show.
 	Expect map[string]Expectation `yaml:"expect"`
 

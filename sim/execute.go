@@ -124,6 +124,9 @@ func (e *runEnv) feed(ctx context.Context, t *Trial) {
 
 // ingest verifies one copy and enqueues a job per routed message.
 func (e *runEnv) ingest(ctx context.Context, a scenarios.Arrival, t *Trial) error {
+	if e.sc.Ingest.HTTP() {
+		return e.ingestHTTP(ctx, a, t)
+	}
 	if err := meta.Verify(e.sc.AppSecret, a.Body, a.Signature); err != nil {
 		return err
 	}

@@ -91,6 +91,9 @@ func RunScenario(ctx context.Context, b backend.Backend, sc *scenarios.Scenario,
 		res.Held = res.Held && sr.Held
 		res.Strategies = append(res.Strategies, sr)
 	}
+	if err := replayFound(sc, opts, res); err != nil {
+		return res, err
+	}
 	res.Duration = time.Since(started)
 	log.Info("scenario done", "scenario", sc.Name, "backend", b.Name(),
 		"held", res.Held, "duration", res.Duration.Round(time.Millisecond))

@@ -40,8 +40,10 @@ type Coverage struct {
 	Runs      int    `json:"runs"`
 	// Interleavings counts the distinct interleavings the runs covered.
 	Interleavings int `json:"interleavings"`
-	// Failures counts runs with verdict fail.
-	Failures int `json:"failures"`
+	// Failures counts runs with verdict fail; FailingInterleavings the
+	// distinct interleavings among them.
+	Failures             int `json:"failures"`
+	FailingInterleavings int `json:"failing_interleavings"`
 	// Rate is Failures/Runs; Low and High bound it with 95 % confidence
 	// (Wilson score interval).
 	Rate float64 `json:"rate"`
@@ -152,16 +154,23 @@ func (r *runner) coverage(trials []Trial) *Coverage {
 	if r.token != nil {
 		c.Scheduler = "replay"
 	}
-	classes := map[string]bool{}
+	classes, failing := map[string]bool{}, map[string]bool{}
 	for _, t := range trials {
+		fail := t.Judgement.Verdict == check.Fail
 		if t.Serial.Ended == "" && !t.Serial.Redundant {
 			classes[t.Serial.Class] = true
+			failing[t.Serial.Class] = failing[t.Serial.Class] || fail
 		}
-		if t.Judgement.Verdict == check.Fail {
+		if fail {
 			c.Failures++
 		}
 	}
 	c.Interleavings = len(classes)
+	for _, f := range failing {
+		if f {
+			c.FailingInterleavings++
+		}
+	}
 	c.Rate, c.Low, c.High = Wilson(c.Failures, c.Runs)
 	s := r.sc.Schedule
 	if s.Kind == "pct" && r.token == nil {
@@ -252,4 +261,17 @@ func unknownWhy(t Trial) string {
 		return "verdict unknown: " + strings.TrimSpace(t.Serial.Ended)
 	}
 	return fmt.Sprintf("verdict unknown: the run passed its deadline; stuck: %v", t.Stuck)
+}
+
+// replayFound checks that a replay token named a configuration of sc.
+func replayFound(sc *scenarios.Scenario, opts Options, res ScenarioResult) error {
+	if opts.Replay == "" || len(res.Strategies) > 0 {
+		return nil
+	}
+	tok, err := schedule.ParseToken(opts.Replay)
+	if err != nil {
+		return err
+	}
+	return fmt.Errorf("%w: scenario %s has no configuration %s", schedule.ErrToken,
+		sc.Name, tok.Config)
 }

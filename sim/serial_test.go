@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dedupsim/dedupsim/internal/testenv"
+	"github.com/dedupsim/dedupsim/scenarios"
 	"github.com/dedupsim/dedupsim/sim"
 	"github.com/dedupsim/dedupsim/sim/check"
 	"github.com/dedupsim/dedupsim/sim/schedule"
@@ -138,4 +139,35 @@ func TestExhaustiveSearchCountsPerStrategy(t *testing.T) {
 			require.Less(t, runs, raw)
 		})
 	}
+}
+
+func TestAFailingScheduleShrinksToTheStepsThatMatter(t *testing.T) {
+	sc, err := scenarios.LoadShipped("c01-scripted")
+	require.NoError(t, err)
+	res, err := sim.RunScenario(ctx(t), testenv.Backend(t), sc,
+		sim.Options{Runs: 1})
+	require.NoError(t, err)
+	failing := res.Strategies[0].Trials[0]
+	require.Equal(t, check.Fail, failing.Judgement.Verdict)
+
+	got, err := sim.ShrinkSchedule(ctx(t), testenv.Backend(t), sc,
+		failing.Serial.Replay, sim.Options{})
+	require.NoError(t, err, sim.ReplayCommand(sc.Name, failing))
+	// Both GETs before either SETEX, and both SETEX before the first
+	// worker's DEL, or the claim is not held twice at once: with fewer
+	// steps fixed, W1 runs ahead to its DEL before W2 sets the key.
+	require.Equal(t, 8, got.Steps, got.Token)
+	require.Equal(t, len(failing.Serial.Steps), got.Of)
+	require.Contains(t, got.Broken, check.NoDuplicate)
+	tok, err := schedule.ParseToken(got.Token)
+	require.NoError(t, err)
+	require.Equal(t, "W2:claim.mark", tok.Steps[7].Worker+":"+string(tok.Steps[7].At))
+}
+
+func TestAReplayOfAnotherScenariosConfigurationIsAnError(t *testing.T) {
+	tok := schedule.Token{Config: "advisory", Scheduler: "script"}
+	_, err := sim.RunScenario(ctx(t), testenv.Backend(t),
+		scenario(t, serialRace("setnx", "{kind: random}")),
+		sim.Options{Replay: tok.Encode()})
+	require.ErrorIs(t, err, schedule.ErrToken)
 }

@@ -131,6 +131,10 @@ type runEnv struct {
 	// chooser serializes the run when set; stop ends the run early.
 	chooser schedule.Chooser
 	stop    context.CancelFunc
+
+	// http is the ingest endpoint, once a scenario with ingest: http has
+	// sent its first delivery (httpingest.go).
+	http *httpIngest
 }
 
 // RunTrial runs one configuration of sc once on a fresh database and key
@@ -158,6 +162,7 @@ func RunTrial(ctx context.Context, b backend.Backend, sc *scenarios.Scenario,
 	}
 	defer env.receiver.Close()
 	defer env.media.Close()
+	defer env.closeHTTP()
 	env.chooser = opts.chooser
 
 	t := Trial{Scenario: sc.Name, Strategy: cfg.Name(), Config: cfg, Run: n,

@@ -13,7 +13,7 @@ import (
 
 // Poll bounds how long an idle Consume waits between looks at the queue:
 // it starts at a millisecond and doubles up to Poll.
-const Poll = 50 * time.Millisecond
+const Poll = 16 * time.Millisecond
 
 // Settled is what became of one leased job, as Consume reports it.
 type Settled struct {

@@ -42,6 +42,9 @@ Commands:
   validate  check scenario files without running anything
   list      list the scenarios shipped with dedupsim
   matrix    run every configuration against every case: the truth table
+  serve     run the ingest endpoint with workers, on loopback
+  replay    replay a capture of deliveries against the ingest endpoint
+  scrub     replace the personal details of a capture with pseudonyms
   bench     measure each strategy's cost against the raw floor
   help      show help for a command
 
@@ -74,6 +77,12 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return listCmd(rest, stdout, stderr)
 	case "matrix":
 		return matrixCmd(ctx, rest, stdout, stderr)
+	case "serve":
+		return serveCmd(ctx, rest, stdout, stderr)
+	case "replay":
+		return replayCmd(ctx, rest, stdout, stderr)
+	case "scrub":
+		return scrubCmd(rest, stdout, stderr)
 	case "bench":
 		return benchCmd(ctx, rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":
@@ -91,7 +100,10 @@ func helpCmd(args []string, stdout, stderr io.Writer) int {
 	for name, fs := range map[string]*flag.FlagSet{
 		"run": runFlags(new(runOptions)), "validate": validateFlags(),
 		"list": listFlags(), "matrix": matrixFlags(new(matrixOptions)),
-		"bench": benchFlags(new(benchOptions)),
+		"serve":  serveFlags(new(serveOptions)),
+		"replay": replayFlags(new(replayOptions)),
+		"scrub":  scrubFlags(new(scrubOptions)),
+		"bench":  benchFlags(new(benchOptions)),
 	} {
 		if name == args[0] {
 			fs.SetOutput(stdout)

@@ -8,15 +8,22 @@ import (
 	"time"
 )
 
-// Image names: the official images by default, the local stand-ins that
-// `make images` builds as fallbacks.
+// Image names: the official images by default, and the local stand-ins
+// that `make images` builds, the fallbacks.
 const (
-	DefaultPostgresImage  = "postgres:16"
-	DefaultRedisImage     = "redis:7"
-	LocalPostgresImage    = "dedupsim/postgres:local"
-	LocalRedisImage       = "dedupsim/redis:local"
-	PostgresImageEnv      = "DEDUPSIM_POSTGRES_IMAGE"
-	RedisImageEnv         = "DEDUPSIM_REDIS_IMAGE"
+	DefaultPostgresImage = "postgres:16"
+	DefaultRedisImage    = "redis:7"
+	LocalPostgresImage   = "dedupsim/postgres:local"
+	LocalRedisImage      = "dedupsim/redis:local"
+)
+
+// The environment variables that name the images when Config does not.
+const (
+	PostgresImageEnv = "DEDUPSIM_POSTGRES_IMAGE"
+	RedisImageEnv    = "DEDUPSIM_REDIS_IMAGE"
+)
+
+const (
 	defaultStartTimeout   = 2 * time.Minute
 	defaultPullTimeout    = 5 * time.Minute
 	defaultCleanupTimeout = 30 * time.Second

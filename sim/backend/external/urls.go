@@ -29,8 +29,9 @@ var dsnPassword = regexp.MustCompile(`(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)`)
 
 // withSearchPath returns dsn with schema set as the search_path through
 // the options parameter, which both pgx and libpq (psql) pass to the
-// server. Options already in dsn are kept; the server applies the last
-// setting of a name, so the schema wins.
+// server. A URL's own options are kept, before it: the server applies the
+// last setting of a name, so the schema wins. A key=value DSN gets an
+// options key of its own, which replaces any it had.
 func withSearchPath(dsn, schema string) (string, error) {
 	opt := "-csearch_path=" + schema
 	if !strings.Contains(dsn, "://") {

@@ -1,0 +1,137 @@
+package cli
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/dedupsim/dedupsim/core/checkpoint"
+	"github.com/dedupsim/dedupsim/core/ingest"
+	"github.com/dedupsim/dedupsim/sim/backend/containers"
+	"github.com/dedupsim/dedupsim/sim/live"
+)
+
+// endpointOptions are the flags serve and replay share: where Redis and
+// Postgres come from, and how the workers behind the endpoint run.
+type endpointOptions struct {
+	backend runOptions
+	workers int
+	strat   string
+	inboxes strategyList
+	pauseAt string
+	pause   time.Duration
+	verbose bool
+}
+
+// addEndpointFlags registers the shared flags on fs.
+func addEndpointFlags(fs *flag.FlagSet, o *endpointOptions) {
+	b := &o.backend
+	fs.StringVar(&b.backend, "backend", "auto",
+		"where Redis and Postgres come from: `NAME` is embedded, external, "+
+			"containers, or auto (external when both URLs are given, else embedded)")
+	fs.StringVar(&b.postgresURL, "postgres-url", "",
+		"external: the Postgres `URL` (default $DATABASE_URL)")
+	fs.StringVar(&b.redisURL, "redis-url", "",
+		"external: the Redis `URL` (default $REDIS_URL)")
+	fs.StringVar(&b.postgresImage, "postgres-image", "", "containers: the Postgres "+
+		"`IMAGE` (default $"+containers.PostgresImageEnv+")")
+	fs.StringVar(&b.redisImage, "redis-image", "", "containers: the Redis `IMAGE` "+
+		"(default $"+containers.RedisImageEnv+")")
+	fs.IntVar(&o.workers, "workers", live.DefaultWorkers,
+		"how many workers take jobs from the queue")
+	fs.StringVar(&o.strat, "strategy", live.DefaultStrategy,
+		"the workers' dedup strategy `NAME`")
+	fs.Var(&o.inboxes, "inbox",
+		"route phone number `ID` to an inbox (repeatable, or comma-separated)")
+	fs.StringVar(&o.pauseAt, "pause-at", "",
+		"hold every worker at `CHECKPOINT` for -pause, widening a guard's race "+
+			"window (legacy: claim.mark)")
+	fs.DurationVar(&o.pause, "pause", 250*time.Millisecond,
+		"how long -pause-at holds each worker")
+	fs.BoolVar(&o.verbose, "v", false, "log the backend's and the endpoint's steps")
+}
+
+// config turns the options into an endpoint Config.
+func (o endpointOptions) config(secret, token string) live.Config {
+	cfg := live.Config{AppSecret: secret, VerifyToken: token,
+		Inboxes: o.inboxes, Strategy: o.strat, Workers: o.workers}
+	if o.pauseAt != "" {
+		cfg.Pause = live.Pause{At: checkpoint.Name(o.pauseAt), For: o.pause}
+	}
+	return cfg
+}
+
+// printSummary writes what became of every message part: its jobs, its
+// stored rows and its webhooks, then the totals, the ingest counters and
+// the verdict.
+func printSummary(w io.Writer, s live.Summary) {
+	fmt.Fprintf(w, "  %-66s %-6s %-5s %s\n", "message", "jobs", "rows", "webhooks")
+	var rows, deliveries, ids int
+	for _, t := range s.Judgement.Tallies {
+		n, d := t.WebhookIDs[live.SubscriberPath], t.Deliveries[live.SubscriberPath]
+		rows, deliveries, ids = rows+t.Messages, deliveries+d, ids+n
+		hooks := fmt.Sprint(n)
+		if d > n {
+			hooks += fmt.Sprintf(" (%d deliveries)", d)
+		}
+		fmt.Fprintf(w, "  %-66s %-6s %-5d %s\n", t.Part, jobs(s, t.Part.SourceID),
+			t.Messages, hooks)
+	}
+	fmt.Fprintf(w, "  total: %d messages, %d webhooks, %d distinct webhook ids\n",
+		rows, deliveries, ids)
+	fmt.Fprintf(w, "  ingest: %s\n", ingestLine(s.Ingest))
+	for _, f := range s.Failures {
+		fmt.Fprintf(w, "  failed: %s\n", f)
+	}
+	fmt.Fprintf(w, "  verdict: %s\n", s.Judgement.Verdict)
+	for _, f := range s.Judgement.Findings {
+		fmt.Fprintf(w, "    %s: %s\n", f.Property, f.Detail)
+	}
+}
+
+// jobs says how many jobs a message had, and how many did not end done.
+func jobs(s live.Summary, id string) string {
+	byState := s.Jobs[id]
+	out := fmt.Sprint(s.JobTotal(id))
+	for _, st := range []string{"pending", "dead"} {
+		if byState[st] > 0 {
+			out += fmt.Sprintf(" (%d %s)", byState[st], st)
+		}
+	}
+	return out
+}
+
+// ingestLine writes the handler's counters on one line.
+func ingestLine(st ingest.Stats) string {
+	refused := "none refused"
+	if len(st.Rejected) > 0 {
+		var parts []string
+		for _, r := range slices.Sorted(maps.Keys(st.Rejected)) {
+			parts = append(parts, fmt.Sprintf("%s %d", r, st.Rejected[r]))
+		}
+		refused = "refused: " + strings.Join(parts, ", ")
+	}
+	return fmt.Sprintf("%d accepted, %d jobs, %d unroutable, statuses %d applied "+
+		"and %d ignored, %s", st.Accepted, st.Jobs, st.Unroutable,
+		st.StatusesApplied, st.StatusesIgnored, refused)
+}
+
+// parseInterleaved parses fs's flags from args, allowing flags after the
+// positional arguments, and returns the positional ones.
+func parseInterleaved(fs *flag.FlagSet, args []string, stderr io.Writer) ([]string, error) {
+	var positional []string
+	for {
+		if err := parse(fs, args, stderr); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return positional, nil
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
