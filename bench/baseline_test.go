@@ -131,6 +131,8 @@ func TestStatsGiveTheMeanAndAStudentInterval(t *testing.T) {
 	s := summarize([]float64{10, 12, 14})
 	require.Equal(t, 3, s.N)
 	require.InDelta(t, 12, s.Mean, 1e-9)
+	require.InDelta(t, 12, s.Median, 1e-9)
+	require.InDelta(t, 11, summarize([]float64{12, 10, 100, 1}).Median, 1e-9)
 	require.InDelta(t, 2, s.StdDev, 1e-9)
 	require.InDelta(t, 4.303*2/1.7320508, s.CI95, 1e-3)
 	require.Zero(t, summarize([]float64{5}).CI95)

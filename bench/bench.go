@@ -140,8 +140,8 @@ func (b *bencher) measure(ctx context.Context, strategy string, workers int) ([]
 	for i, kind := range kinds {
 		cells[i] = newCell(kind, strategy, workers, samples[i], lats[i])
 	}
-	if len(cells) == 2 && cells[1].Throughput.Mean > 0 {
-		cells[0].FloorRatio = cells[0].Throughput.Mean / cells[1].Throughput.Mean
+	if len(cells) == 2 && cells[1].Throughput.Median > 0 {
+		cells[0].FloorRatio = cells[0].Throughput.Median / cells[1].Throughput.Median
 	}
 	b.cfg.Logger.InfoContext(ctx, "cell measured", "strategy", strategy,
 		"workers", workers, "throughput", round(cells[0].Throughput.Mean),

@@ -29,9 +29,14 @@ type flowProcessor struct {
 	hook *phaseHook
 }
 
+// process runs one job. A webhook that failed fails the job here, as it
+// does the floor's, though the flow keeps the stored rows.
 func (p *flowProcessor) process(ctx context.Context, job flow.Job) (jobTiming, error) {
 	start := time.Now()
-	_, err := p.w.Process(ctx, job)
+	res, err := p.w.Process(ctx, job)
+	if err == nil {
+		err = res.DispatchErr
+	}
 	return p.hook.take(time.Since(start)), err
 }
 

@@ -213,7 +213,7 @@ svg .ylabel { text-anchor: middle; }
 <p>{{.Workload}}.<br>{{.Environment}}.</p>
 {{if .Goals}}<h2>Goals</h2>
 <p>Reported, not enforced.</p>
-<table><tr><th>goal</th><th>target</th><th>measured</th><th></th><th>note</th></tr>
+<table><tr><th>goal</th><th>target</th><th>measured</th><th>result</th><th>note</th></tr>
 {{range .Goals}}<tr><td>{{.Name}}</td><td>{{.Target}}</td><td>{{.Measured}}</td>
 <td class="{{if .Met}}met{{else}}missed{{end}}">{{if .Met}}met{{else}}missed{{end}}</td>
 <td>{{.Note}}</td></tr>
@@ -223,8 +223,8 @@ svg .ylabel { text-anchor: middle; }
 {{end}}</div>
 <h2>Throughput, latency and correctness</h2>
 <p>Messages per second, mean ± 95 % interval over the repeats; ratio is the
-flow's over the raw floor's. Latency of the whole job in ms. dup, lost and err
-are summed over the repeats.</p>
+flow's median repeat over the raw floor's. Latency of the whole job in ms. dup,
+lost and err are summed over the repeats.</p>
 <table><tr><th>strategy</th><th>workers</th><th>msg/s</th><th>floor msg/s</th>
 <th>ratio</th><th>p50</th><th>p95</th><th>p99</th><th>cpu µs/msg</th>
 <th>peak RSS</th><th>dup</th><th>lost</th><th>err</th></tr>

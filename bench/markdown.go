@@ -29,7 +29,8 @@ func Markdown(w io.Writer, r *Report) error {
 func markdownCells(w io.Writer, r *Report) {
 	fmt.Fprint(w, "## Throughput, latency and correctness\n\n"+
 		"Throughput in messages per second, mean ± 95 % interval over the "+
-		"repeats; ratio is the flow's over the raw floor's. Latency of the "+
+		"repeats; ratio is the flow's median repeat over the raw floor's. "+
+		"Latency of the "+
 		"whole job in ms. dup, lost and err are summed over the repeats.\n\n")
 	mdRow(w, "strategy", "workers", "msg/s", "floor msg/s", "ratio", "p50", "p95",
 		"p99", "cpu µs/msg", "peak RSS", "dup", "lost", "err")
@@ -72,7 +73,7 @@ func markdownGoals(w io.Writer, r *Report) {
 		return
 	}
 	fmt.Fprint(w, "## Goals\n\nReported, not enforced.\n\n")
-	mdRow(w, "goal", "target", "measured", "", "note")
+	mdRow(w, "goal", "target", "measured", "result", "note")
 	mdRule(w, 5, 5)
 	for _, g := range goals {
 		mdRow(w, g.Name, g.Target, g.Measured, metWord(g.Met), g.Note)

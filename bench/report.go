@@ -71,8 +71,9 @@ type Cell struct {
 	Samples []Sample `json:"samples"`
 	// Throughput is messages per second over the repeats.
 	Throughput Stats `json:"throughput"`
-	// FloorRatio is this flow cell's mean throughput over its floor's,
-	// 0 when there is no floor.
+	// FloorRatio is this flow cell's median throughput over its floor's,
+	// 0 when there is no floor. Medians, so that one repeat stalled by
+	// the machine does not sway it.
 	FloorRatio float64 `json:"floor_ratio,omitempty"`
 	// Latency describes the total and each phase, in milliseconds.
 	Latency map[string]Latency `json:"latency"`
@@ -125,6 +126,7 @@ func (c *Correctness) add(o Correctness) {
 type Stats struct {
 	N      int     `json:"n"`
 	Mean   float64 `json:"mean"`
+	Median float64 `json:"median"`
 	StdDev float64 `json:"stddev"`
 	// CI95 is the half-width of the mean's 95 % confidence interval, 0
 	// with fewer than two values.
@@ -159,6 +161,9 @@ type HookCost struct {
 	RecordingNs     float64 `json:"recording_ns"`
 	RecordingAllocs int64   `json:"recording_allocs"`
 	RecordingBytes  int64   `json:"recording_bytes"`
+	// RecordingCPUNs is the process CPU time of the same, which the
+	// machine's other work does not inflate as it does wall time.
+	RecordingCPUNs float64 `json:"recording_cpu_ns"`
 }
 
 // Key names a cell within a report, such as "flow setnx workers=8".

@@ -12,6 +12,8 @@ func summarize(xs []float64) Stats {
 		return s
 	}
 	s.Min, s.Max = slices.Min(xs), slices.Max(xs)
+	sorted := slices.Sorted(slices.Values(xs))
+	s.Median = (sorted[(s.N-1)/2] + sorted[s.N/2]) / 2
 	for _, x := range xs {
 		s.Mean += x
 	}

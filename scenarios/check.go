@@ -42,8 +42,8 @@ func (c *checker) fail(field, format string, args ...any) error {
 func (c *checker) check() error {
 	for _, step := range []func() error{
 		c.header, c.inboxes, c.subscribers, c.workers, c.strategies,
-		c.mutex, c.dispatch, c.ingest, c.deliveries, c.media, c.schedule, c.faults,
-		c.expectations,
+		c.mutex, c.dispatch, c.ingest, c.deliveries, c.routed, c.media, c.schedule,
+		c.faults, c.expectations,
 	} {
 		if err := step(); err != nil {
 			return err
@@ -410,6 +410,24 @@ func (c *checker) faults() error {
 	return nil
 }
 
+// routed refuses a scenario none of whose deliveries carries a message
+// for one of its inboxes: every run would check nothing and pass.
+func (c *checker) routed() error {
+	phones := map[string]bool{}
+	for _, in := range c.s.Inboxes {
+		phones[in.PhoneNumberID] = true
+	}
+	for _, a := range c.s.Arrivals {
+		for _, m := range a.Parsed.Messages {
+			if phones[m.PhoneNumberID] {
+				return nil
+			}
+		}
+	}
+	return c.fail("deliveries", "no delivery carries a message for any of the "+
+		"scenario's inboxes (phone_number_id): the runs would check nothing")
+}
+
 // hasMedia reports whether any delivery carries a media message.
 func (c *checker) hasMedia() bool {
 	for _, a := range c.s.Arrivals {
@@ -479,6 +497,10 @@ func (c *checker) expectations() error {
 		}
 		if e.Messages != nil && *e.Messages < 0 || e.Webhooks != nil && *e.Webhooks < 0 {
 			return c.fail(field, "counts must not be negative")
+		}
+		if e.Webhooks != nil && *e.Webhooks > 0 && len(c.s.Subscribers) == 0 {
+			return c.fail(field+".webhooks", "expects webhooks, but the scenario "+
+				"has no subscribers to receive them")
 		}
 		for i, o := range e.Outcomes {
 			if !slices.Contains(outcomeWords, o) {

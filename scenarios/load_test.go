@@ -157,3 +157,26 @@ func TestAnUnknownShippedNameSaysWhatIsShipped(t *testing.T) {
 	require.ErrorIs(t, err, ErrNotShipped)
 	require.Contains(t, err.Error(), "c01-original-race")
 }
+
+func TestShippedShortNamesAreUnique(t *testing.T) {
+	seen := map[string]string{}
+	for _, name := range Shipped() {
+		short := ShortName(name)
+		require.NotContains(t, seen, short, "%s and %s share the matrix column %s",
+			seen[short], name, short)
+		seen[short] = name
+	}
+}
+
+func TestAScenarioThatRoutesNoMessageIsAnError(t *testing.T) {
+	e := loadErr(t, strings.Replace(good, `"200000000000001"`, `"999"`, 1))
+	require.Equal(t, "deliveries", e.Field)
+	require.Contains(t, e.Msg, "the runs would check nothing")
+}
+
+func TestExpectingWebhooksWithoutSubscribersIsAnError(t *testing.T) {
+	text := strings.Replace(good, "subscribers:\n  - name: crm\n"+
+		"    secret: whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQ=\n", "", 1)
+	e := loadErr(t, strings.Replace(text, "{messages: 2,", "{messages: 2, webhooks: 2,", 1))
+	require.Equal(t, "expect.legacy.webhooks", e.Field)
+}

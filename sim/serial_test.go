@@ -142,7 +142,7 @@ func TestExhaustiveSearchCountsPerStrategy(t *testing.T) {
 }
 
 func TestAFailingScheduleShrinksToTheStepsThatMatter(t *testing.T) {
-	sc, err := scenarios.LoadShipped("c01-scripted")
+	sc, err := scenarios.LoadShipped("scripted-original-race")
 	require.NoError(t, err)
 	res, err := sim.RunScenario(ctx(t), testenv.Backend(t), sc,
 		sim.Options{Runs: 1})

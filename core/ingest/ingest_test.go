@@ -67,19 +67,21 @@ func TestABadSignatureIsRefusedWith401AndStoresNothing(t *testing.T) {
 }
 
 func TestABodyThatIsNotANotificationIsRefusedWith400AndStoresNothing(t *testing.T) {
+	noID := `{"object":"whatsapp_business_account",` +
+		`"entry":[{"changes":[{"value":{"messages":[{"type":"text"}]}}]}]}`
+	farFuture := bytes.Replace(payload(t, "01-single-text.json"),
+		[]byte(`"1767225610"`), []byte(`"999999999999"`), 1)
 	for name, c := range map[string]struct {
 		body   []byte
 		reason ingest.Reason
 	}{
-		"malformed JSON": {payload(t, "07-malformed-truncated.json"), ingest.ReasonMalformed},
-		"another object": {[]byte(`{"object":"page","entry":[]}`), ingest.ReasonUnexpectedObject},
-		"a JSON array":   {[]byte(`[1,2]`), ingest.ReasonUnexpectedObject},
-		"a message with no id": {[]byte(`{"object":"whatsapp_business_account",` +
-			`"entry":[{"changes":[{"value":{"messages":[{"type":"text"}]}}]}]}`),
-			ingest.ReasonInvalid},
-		"a timestamp beyond the year 9999": {bytes.Replace(
-			payload(t, "01-single-text.json"), []byte(`"1767225610"`),
-			[]byte(`"999999999999"`), 1), ingest.ReasonInvalid},
+		"malformed JSON": {payload(t, "07-malformed-truncated.json"),
+			ingest.ReasonMalformed},
+		"another object": {[]byte(`{"object":"page","entry":[]}`),
+			ingest.ReasonUnexpectedObject},
+		"a JSON array":                     {[]byte(`[1,2]`), ingest.ReasonUnexpectedObject},
+		"a message with no id":             {[]byte(noID), ingest.ReasonInvalid},
+		"a timestamp beyond the year 9999": {farFuture, ingest.ReasonInvalid},
 	} {
 		t.Run("when it is "+name, func(t *testing.T) {
 			e := newEnv(t, ingest.Config{})

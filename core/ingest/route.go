@@ -16,7 +16,8 @@ type Router interface {
 type Inboxes map[string]store.Inbox
 
 // Route implements Router.
-func (in Inboxes) Route(_ context.Context, phoneNumberID string) (store.Inbox, bool, error) {
+func (in Inboxes) Route(_ context.Context,
+	phoneNumberID string) (store.Inbox, bool, error) {
 	inbox, ok := in[phoneNumberID]
 	return inbox, ok, nil
 }
@@ -27,6 +28,7 @@ type StoreRouter struct {
 }
 
 // Route implements Router.
-func (s StoreRouter) Route(ctx context.Context, phoneNumberID string) (store.Inbox, bool, error) {
+func (s StoreRouter) Route(ctx context.Context,
+	phoneNumberID string) (store.Inbox, bool, error) {
 	return store.FindInbox(ctx, s.DB, phoneNumberID)
 }

@@ -34,9 +34,9 @@ func CreateOutbound(ctx context.Context, q Querier, inboxID int64,
 }
 
 // ApplyStatus sets the status of the inbox's outbound message sourceID
-// and stamps it with the database's time. It reports false, and changes nothing, when the inbox sent
-// no such message. Text that Postgres cannot hold (a NUL byte) names no
-// stored message and is reported as not found.
+// and stamps it with the database's time. It reports false, and changes
+// nothing, when the inbox sent no such message. Text that Postgres cannot
+// hold (a NUL byte) names no stored message and is reported as not found.
 func ApplyStatus(ctx context.Context, q Querier, inboxID int64, sourceID,
 	status string) (bool, error) {
 	if strings.ContainsRune(sourceID, 0) || strings.ContainsRune(status, 0) {

@@ -152,10 +152,10 @@ func (o *benchOptions) check(fs *flag.FlagSet) (string, *bench.Report, error) {
 	if o.minDrop < 0 || o.minDrop >= 1 {
 		return "", nil, fmt.Errorf("-min-drop %g: want 0 to 1", o.minDrop)
 	}
-	for flag, path := range map[string]string{"json": o.json, "markdown": o.markdown,
-		"html": o.html} {
-		if err := checkWritable(path); err != nil {
-			return "", nil, fmt.Errorf("-%s: %w", flag, err)
+	for _, f := range []struct{ flag, path string }{{"json", o.json},
+		{"markdown", o.markdown}, {"html", o.html}} {
+		if err := checkWritable(f.path); err != nil {
+			return "", nil, fmt.Errorf("-%s: %w", f.flag, err)
 		}
 	}
 	old, err := readBaseline(o.baseline)

@@ -291,3 +291,18 @@ func TestRunOnExternalServersSaysWhichItUsed(t *testing.T) {
 	require.Contains(t, out, "backend external: postgres ")
 	require.Contains(t, errOut, "external backend started")
 }
+
+func TestReportsNeverReplaceWhatIsNotARegularFile(t *testing.T) {
+	dir := t.TempDir()
+	for _, args := range [][]string{
+		{"--json", dir},
+		{"--json", "/dev/null"},
+		{"--json", "-"},
+		{"--json", dir + "/r", "--markdown", dir + "/r"},
+	} {
+		code, out, errOut := call(t, append(append([]string{"run"}, args...),
+			"c08-same-url-twice")...)
+		require.Equal(t, ExitBadInput, code, "%v: %s", args, errOut)
+		require.Empty(t, out, "nothing ran")
+	}
+}

@@ -81,8 +81,8 @@ func printSummary(w io.Writer, s live.Summary) {
 		fmt.Fprintf(w, "  %-66s %-6s %-5d %s\n", t.Part, jobs(s, t.Part.SourceID),
 			t.Messages, hooks)
 	}
-	fmt.Fprintf(w, "  total: %d messages, %d webhooks, %d distinct webhook ids\n",
-		rows, deliveries, ids)
+	fmt.Fprintf(w, "  total: %s, %s, %s\n", plural(rows, "message"),
+		plural(deliveries, "webhook"), plural(ids, "distinct webhook id"))
 	fmt.Fprintf(w, "  ingest: %s\n", ingestLine(s.Ingest))
 	for _, f := range s.Failures {
 		fmt.Fprintf(w, "  failed: %s\n", f)
@@ -134,4 +134,12 @@ func parseInterleaved(fs *flag.FlagSet, args []string, stderr io.Writer) ([]stri
 		positional = append(positional, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
+}
+
+// plural writes n and what it counts, with an s unless n is 1.
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
 }

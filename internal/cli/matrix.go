@@ -107,15 +107,17 @@ func matrixScenarios(exp *scenarios.Expected, only string) ([]*scenarios.Scenari
 	}
 	var out []*scenarios.Scenario
 	for _, short := range want {
-		name := ""
+		var names []string
 		for _, n := range scenarios.Shipped() {
-			if scenarios.ShortName(n) == short {
-				name = n
+			if scenarios.ShortName(n) == short || n == short {
+				names = append(names, n)
 			}
 		}
-		if name == "" {
-			return nil, fmt.Errorf("no shipped scenario is called %q", short)
+		if len(names) != 1 {
+			return nil, fmt.Errorf("%d shipped scenarios are called %q: %v", len(names),
+				short, names)
 		}
+		name := names[0]
 		sc, err := scenarios.LoadShipped(name)
 		if err != nil {
 			return nil, err

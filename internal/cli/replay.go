@@ -34,9 +34,9 @@ func replayFlags(o *replayOptions) *flag.FlagSet {
 	fs.DurationVar(&o.wait, "wait", 30*time.Second,
 		"after the last answer, how long the workers may take to finish the queue")
 	fs.IntVar(&o.expectRows, "expect-messages", -1,
-		"expect `N` stored messages per message part (default: no expectation)")
+		"expect `N` stored messages per message part; -1 expects nothing")
 	fs.IntVar(&o.expectHooks, "expect-webhooks", -1,
-		"expect `N` distinct webhook ids per message part (default: no expectation)")
+		"expect `N` distinct webhook ids per message part; -1 expects nothing")
 	addEndpointFlags(fs, &o.endpointOptions)
 	fs.Usage = usage(fs, "dedupsim replay [flags] CAPTURE.jsonl", `
 Replays a capture (docs/capture-format.md: one delivery a line, with its

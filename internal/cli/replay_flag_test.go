@@ -8,13 +8,13 @@ import (
 )
 
 func TestAFailingScriptedRunPrintsATokenThatReplaysIt(t *testing.T) {
-	code, out, errOut := call(t, "run", "c01-scripted")
+	code, out, errOut := call(t, "run", "scripted-original-race")
 	require.Equal(t, ExitOK, code, errOut)
-	m := regexp.MustCompile(`replay: dedupsim run --replay (\S+) c01-scripted`).
+	m := regexp.MustCompile(`replay: dedupsim run --replay (\S+) scripted-original-race`).
 		FindStringSubmatch(out)
 	require.NotNil(t, m, out)
 
-	code, again, errOut := call(t, "run", "--replay", m[1], "c01-scripted")
+	code, again, errOut := call(t, "run", "--replay", m[1], "scripted-original-race")
 	require.Equal(t, ExitOK, code, errOut)
 	require.Contains(t, again, "legacy under replay: 1 run, 1 distinct interleaving "+
 		"(1 failing), 1 failure")
@@ -22,7 +22,7 @@ func TestAFailingScriptedRunPrintsATokenThatReplaysIt(t *testing.T) {
 }
 
 func TestABadReplayTokenFailsTheRun(t *testing.T) {
-	code, _, errOut := call(t, "run", "--replay", "bm90LWEtdG9rZW4", "c01-scripted")
+	code, _, errOut := call(t, "run", "--replay", "bm90LWEtdG9rZW4", "scripted-original-race")
 	require.NotEqual(t, ExitOK, code)
 	require.Contains(t, errOut, "bad replay token")
 }

@@ -207,17 +207,30 @@ func printKept(w io.Writer, results []sim.ScenarioResult) {
 	}
 }
 
-// checkWritable fails early for a report path whose folder does not exist,
-// so no run is wasted on a report that cannot be written.
+// checkWritable fails early for a report path that cannot take a report —
+// its folder missing or not writable, or something other than a regular
+// file already there — so no run is wasted and nothing is replaced that
+// is not a report.
 func checkWritable(path string) error {
 	if path == "" {
 		return nil
+	}
+	if path == "-" {
+		return fmt.Errorf("reports go to files; name one (the summary is on stdout)")
+	}
+	if st, err := os.Lstat(path); err == nil && !st.Mode().IsRegular() {
+		return fmt.Errorf("%s exists and is not a regular file", path)
 	}
 	dir := filepath.Dir(path)
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		return fmt.Errorf("folder %s does not exist", dir)
 	}
-	return nil
+	probe, err := os.CreateTemp(dir, ".dedupsim-probe-*")
+	if err != nil {
+		return fmt.Errorf("folder %s is not writable: %w", dir, err)
+	}
+	probe.Close()
+	return os.Remove(probe.Name())
 }
 
 // writeFile writes through a temporary file and renames it into place, so
@@ -253,11 +266,18 @@ func strategiesAndReportsOK(scs []*scenarios.Scenario, o runOptions, stderr io.W
 		fmt.Fprintf(stderr, "dedupsim run: -strategy: %v\n", err)
 		return false
 	}
+	used := map[string]string{}
 	for _, f := range o.reportFiles() {
 		if err := checkWritable(f.path); err != nil {
 			fmt.Fprintf(stderr, "dedupsim run: -%s: %v\n", f.flag, err)
 			return false
 		}
+		if other, ok := used[filepath.Clean(f.path)]; ok && f.path != "" {
+			fmt.Fprintf(stderr, "dedupsim run: -%s and -%s name the same file %s\n",
+				other, f.flag, f.path)
+			return false
+		}
+		used[filepath.Clean(f.path)] = f.flag
 	}
 	return true
 }

@@ -59,7 +59,16 @@ func TestEveryBackendPassesTheConformanceSuite(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			started := time.Now()
 			defer report(t, name, started)
-			res := conformance.Run(t, open(t, name))
+			b := open(t, name)
+			var foreign *conformance.Foreign
+			if name == "external" {
+				foreign = conformance.SeedForeign(t, os.Getenv("DATABASE_URL"),
+					os.Getenv("REDIS_URL"))
+			}
+			res := conformance.Run(t, b)
+			if foreign != nil {
+				foreign.Check(t)
+			}
 			if !t.Failed() {
 				shipped.mu.Lock()
 				defer shipped.mu.Unlock()

@@ -29,8 +29,6 @@ type Container struct {
 	ID string
 	// Addr is where its port is published, host:port.
 	Addr string
-
-	ctr *testcontainers.DockerContainer
 }
 
 // The servers' ports inside their containers, and the database the
@@ -87,7 +85,7 @@ func (b *Backend) start(ctx context.Context, s spec) (Container, error) {
 			bindLoopback(s.port)))
 	}
 	ctr, err := testcontainers.Run(ctx, s.image, opts...)
-	c := Container{Role: s.role, Image: s.image, ctr: ctr}
+	c := Container{Role: s.role, Image: s.image}
 	if ctr != nil {
 		c.ID = ctr.GetContainerID()
 	}
