@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -56,9 +57,35 @@ func LoadFile(name string) (*Scenario, error) {
 		if !filepath.IsAbs(p) {
 			p = filepath.Join(dir, p)
 		}
-		return os.ReadFile(p)
+		return readLimited(p)
 	}
 	return Parse(name, data, read)
+}
+
+// MaxPayload is the largest payload file a scenario may name: the
+// provider's largest body, 3 MiB.
+const MaxPayload = 3 << 20
+
+// ErrPayloadTooLarge is wrapped by the error for a payload file over
+// MaxPayload.
+var ErrPayloadTooLarge = errors.New("payload larger than 3 MiB")
+
+// readLimited reads a payload file, refusing one over MaxPayload rather
+// than reading a huge or endless file into memory.
+func readLimited(name string) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, MaxPayload+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > MaxPayload {
+		return nil, ErrPayloadTooLarge
+	}
+	return b, nil
 }
 
 // LoadFS reads and checks the scenario file name of fsys. Payload files
