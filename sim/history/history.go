@@ -49,11 +49,17 @@ type Event struct {
 
 // Recorder collects the events of one run. It is safe for concurrent use.
 type Recorder struct {
-	mu     sync.Mutex
-	start  time.Time
-	now    func() time.Time
-	events []Event
+	mu    sync.Mutex
+	start time.Time
+	now   func() time.Time
+	// chunks hold the events in fixed-size blocks, so that recording never
+	// copies what is already recorded.
+	chunks [][]Event
+	n      int
 }
+
+// chunkSize is how many events one block of a Recorder holds.
+const chunkSize = 512
 
 // NewRecorder starts a record at now().
 func NewRecorder(now func() time.Time) *Recorder {
@@ -67,16 +73,26 @@ func NewRecorder(now func() time.Time) *Recorder {
 func (r *Recorder) Add(e Event) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	e.Seq = len(r.events) + 1
+	r.n++
+	e.Seq = r.n
 	e.At = r.now().Sub(r.start)
-	r.events = append(r.events, e)
+	last := len(r.chunks) - 1
+	if last < 0 || len(r.chunks[last]) == chunkSize {
+		r.chunks = append(r.chunks, make([]Event, 0, chunkSize))
+		last++
+	}
+	r.chunks[last] = append(r.chunks[last], e)
 }
 
 // Events returns a copy of the events so far, in order.
 func (r *Recorder) Events() []Event {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return append([]Event(nil), r.events...)
+	out := make([]Event, 0, r.n)
+	for _, c := range r.chunks {
+		out = append(out, c...)
+	}
+	return out
 }
 
 // Order is the sequence of checkpoints the workers entered, such as

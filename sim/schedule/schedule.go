@@ -98,13 +98,19 @@ func (f Fault) matches(p checkpoint.Point, n int) bool {
 		(f.Attempt == 0 || f.Attempt == p.Attempt)
 }
 
+// passKey names one worker's checkpoint, to count its passes.
+type passKey struct {
+	worker string
+	at     checkpoint.Name
+}
+
 // Controller implements checkpoint.Hook for one run.
 type Controller struct {
 	cfg      Config
 	barriers []*barrier
 
 	mu     sync.Mutex
-	passes map[string]int // worker + checkpoint -> passes so far
+	passes map[passKey]int // passes so far
 	where  map[string]string
 	leases map[string]uint32
 	// inStep maps a worker running a step's I/O to its backend pid.
@@ -124,7 +130,7 @@ func New(cfg Config) *Controller {
 	if cfg.Sleep == nil {
 		cfg.Sleep = clock.Sleep
 	}
-	c := &Controller{cfg: cfg, passes: map[string]int{}, where: map[string]string{},
+	c := &Controller{cfg: cfg, passes: map[passKey]int{}, where: map[string]string{},
 		leases: map[string]uint32{}, inStep: map[string]uint32{},
 		txPID: map[string]uint32{},
 		waits: map[string]string{}}
@@ -352,7 +358,7 @@ func (c *Controller) Stuck() []string {
 func (c *Controller) pass(worker string, n checkpoint.Name) int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	key := worker + "\x00" + string(n)
+	key := passKey{worker, n}
 	c.passes[key]++
 	if !c.frozen {
 		c.where[worker] = "at " + string(n)
