@@ -176,7 +176,16 @@ func (b *Backend) Describe() string {
 
 // NewRun creates a schema and a key prefix for one run on the containers.
 func (b *Backend) NewRun(ctx context.Context, opts backend.RunOptions) (*backend.Run, error) {
-	return b.ext.NewRun(ctx, opts)
+	r, err := b.ext.NewRun(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	// The Redis container is ours alone: a restart may drop every key of
+	// the run, as a server without persistence comes back empty.
+	r.RestartRedis = func(ctx context.Context) error {
+		return backend.DeleteKeys(ctx, r.Redis, r.KeyPrefix)
+	}
+	return r, nil
 }
 
 // Close closes the runs still open and removes both containers. It is

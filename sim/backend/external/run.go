@@ -108,11 +108,8 @@ func (b *Backend) openRun(ctx context.Context, id string,
 	r.FastForward = func(ctx context.Context, d time.Duration) error {
 		return fastForward(ctx, rdb, r.KeyPrefix, d)
 	}
-	// A restart without persistence leaves the run none of its keys. The
-	// server itself, which others may share, keeps running.
-	r.RestartRedis = func(ctx context.Context) error {
-		return deleteKeys(ctx, rdb, r.KeyPrefix)
-	}
+	// No RestartRedis: restarting a server the user shares would touch
+	// far more than this run, so scenarios that restart Redis are refused.
 	if opts.Keep {
 		r.KeepHint = b.keepHint(dsn, r.KeyPrefix)
 		b.log.Info("run kept", "run_id", id, "hint", r.KeepHint)

@@ -24,7 +24,9 @@ func realRedis(t *testing.T) backend.Backend {
 }
 
 // shippedOn returns the shipped scenarios' results on b: those the suite
-// recorded for it, else a fresh run.
+// recorded for it, else a fresh run. go test runs a package's tests in
+// the order of its files' names, so this file comes after suite_test.go:
+// in a whole run of the package the suite has recorded them.
 func shippedOn(t *testing.T, b backend.Backend) []sim.ScenarioResult {
 	t.Helper()
 	shipped.mu.Lock()
