@@ -8,16 +8,25 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// DeleteKeys deletes every key that starts with prefix. It lists them all
-// before deleting any, since deleting while scanning may skip keys.
-func DeleteKeys(ctx context.Context, rdb *redis.Client, prefix string) error {
+// ScanKeys lists every key that starts with prefix, all of them before
+// anything changes them: changing keys while scanning may skip some.
+func ScanKeys(ctx context.Context, rdb *redis.Client, prefix string) ([]string, error) {
 	var keys []string
 	iter := rdb.Scan(ctx, 0, escapeGlob(prefix)+"*", 1000).Iterator()
 	for iter.Next(ctx) {
 		keys = append(keys, iter.Val())
 	}
 	if err := iter.Err(); err != nil {
-		return fmt.Errorf("scan keys %s*: %w", prefix, err)
+		return nil, fmt.Errorf("scan keys %s*: %w", prefix, err)
+	}
+	return keys, nil
+}
+
+// DeleteKeys deletes every key that starts with prefix, and no other.
+func DeleteKeys(ctx context.Context, rdb *redis.Client, prefix string) error {
+	keys, err := ScanKeys(ctx, rdb, prefix)
+	if err != nil {
+		return err
 	}
 	const batch = 1000
 	for len(keys) > 0 {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -79,7 +78,7 @@ func (b *Backend) openRun(ctx context.Context, id string,
 	// one run is dropping that run's keys, which is what a restart without
 	// persistence does to the run.
 	r.RestartRedis = func(ctx context.Context) error {
-		return deleteKeys(ctx, r.Redis, r.KeyPrefix)
+		return backend.DeleteKeys(ctx, r.Redis, r.KeyPrefix)
 	}
 	if opts.Keep {
 		if err := b.in.markKept(); err != nil {
@@ -131,7 +130,7 @@ func (b *Backend) cleanupRun(ctx context.Context, r *backend.Run, keep bool) err
 	r.DB.Close()
 	var errs []error
 	if !keep {
-		errs = append(errs, deleteKeys(ctx, r.Redis, r.KeyPrefix))
+		errs = append(errs, backend.DeleteKeys(ctx, r.Redis, r.KeyPrefix))
 		errs = append(errs, b.dropDatabase(ctx, r.ID))
 	}
 	errs = append(errs, r.Redis.Close())
@@ -174,40 +173,6 @@ func (b *Backend) dropDatabase(ctx context.Context, id string) error {
 		return fmt.Errorf("drop database %s: %w", dbName(id), err)
 	}
 	return nil
-}
-
-// deleteKeys deletes every key that starts with prefix. It lists them
-// all before deleting any: deleting while scanning may skip keys.
-func deleteKeys(ctx context.Context, rdb *redis.Client, prefix string) error {
-	var keys []string
-	iter := rdb.Scan(ctx, 0, escapeGlob(prefix)+"*", 1000).Iterator()
-	for iter.Next(ctx) {
-		keys = append(keys, iter.Val())
-	}
-	if err := iter.Err(); err != nil {
-		return fmt.Errorf("scan keys %s*: %w", prefix, err)
-	}
-	const batch = 1000
-	for len(keys) > 0 {
-		n := min(batch, len(keys))
-		if err := rdb.Del(ctx, keys[:n]...).Err(); err != nil {
-			return fmt.Errorf("delete keys %s*: %w", prefix, err)
-		}
-		keys = keys[n:]
-	}
-	return nil
-}
-
-// escapeGlob quotes the characters SCAN MATCH treats specially.
-func escapeGlob(s string) string {
-	var b strings.Builder
-	for _, c := range s {
-		if strings.ContainsRune(`*?[]\`, c) {
-			b.WriteByte('\\')
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
 }
 
 // track records r as open, unless the backend is closing.

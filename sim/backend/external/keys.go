@@ -1,10 +1,11 @@
 package external
 
 import (
+	"github.com/dedupsim/dedupsim/sim/backend"
+
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -15,37 +16,6 @@ const batch = 500
 
 // errNegativeDuration is returned by FastForward for a negative d.
 var errNegativeDuration = errors.New("time does not run backwards")
-
-// scanKeys lists every key that starts with prefix. It lists them all
-// before anything changes them: changing keys while scanning may skip
-// some.
-func scanKeys(ctx context.Context, rdb *redis.Client, prefix string) ([]string, error) {
-	var keys []string
-	iter := rdb.Scan(ctx, 0, escapeGlob(prefix)+"*", 1000).Iterator()
-	for iter.Next(ctx) {
-		keys = append(keys, iter.Val())
-	}
-	if err := iter.Err(); err != nil {
-		return nil, fmt.Errorf("scan keys %s*: %w", prefix, err)
-	}
-	return keys, nil
-}
-
-// deleteKeys deletes every key that starts with prefix, and no other.
-func deleteKeys(ctx context.Context, rdb *redis.Client, prefix string) error {
-	keys, err := scanKeys(ctx, rdb, prefix)
-	if err != nil {
-		return err
-	}
-	for len(keys) > 0 {
-		n := min(batch, len(keys))
-		if err := rdb.Del(ctx, keys[:n]...).Err(); err != nil {
-			return fmt.Errorf("delete keys %s*: %w", prefix, err)
-		}
-		keys = keys[n:]
-	}
-	return nil
-}
 
 // shorten takes ARGV[1] milliseconds off the TTL of each of its keys,
 // deleting those left with none; keys without a TTL, or gone, are
@@ -78,7 +48,7 @@ func fastForward(ctx context.Context, rdb *redis.Client, prefix string,
 	if ms == 0 {
 		return nil
 	}
-	keys, err := scanKeys(ctx, rdb, prefix)
+	keys, err := backend.ScanKeys(ctx, rdb, prefix)
 	if err != nil {
 		return fmt.Errorf("fast forward: %w", err)
 	}
@@ -90,16 +60,4 @@ func fastForward(ctx context.Context, rdb *redis.Client, prefix string,
 		keys = keys[n:]
 	}
 	return nil
-}
-
-// escapeGlob quotes the characters SCAN MATCH treats specially.
-func escapeGlob(s string) string {
-	var b strings.Builder
-	for _, c := range s {
-		if strings.ContainsRune(`*?[]\`, c) {
-			b.WriteByte('\\')
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
 }

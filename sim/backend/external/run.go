@@ -181,7 +181,7 @@ func (b *Backend) cleanupRun(ctx context.Context, r *backend.Run, keep bool) err
 	if !keep {
 		ctx, cancel := context.WithTimeout(ctx, b.cfg.CleanupTimeout)
 		defer cancel()
-		errs = append(errs, deleteKeys(ctx, r.Redis, r.KeyPrefix))
+		errs = append(errs, backend.DeleteKeys(ctx, r.Redis, r.KeyPrefix))
 		errs = append(errs, b.dropSchema(ctx, r.ID))
 	}
 	errs = append(errs, r.Redis.Close())
@@ -196,7 +196,7 @@ func (b *Backend) cleanupRun(ctx context.Context, r *backend.Run, keep bool) err
 func (b *Backend) dropRun(ctx context.Context, id string) {
 	ctx, cancel := context.WithTimeout(ctx, b.cfg.CleanupTimeout)
 	defer cancel()
-	err := errors.Join(deleteKeys(ctx, b.redis, runPrefix(id)), b.dropSchema(ctx, id))
+	err := errors.Join(backend.DeleteKeys(ctx, b.redis, runPrefix(id)), b.dropSchema(ctx, id))
 	if err != nil {
 		b.log.Warn("run not cleaned up", "run_id", id, "err", err)
 	}

@@ -1,6 +1,8 @@
 package external
 
 import (
+	"github.com/dedupsim/dedupsim/sim/backend"
+
 	"context"
 	"encoding/json"
 	"fmt"
@@ -27,7 +29,7 @@ func (b *Backend) sweep(ctx context.Context) {
 	for _, s := range stale {
 		err := b.dropSchema(ctx, s.id)
 		if err == nil {
-			err = deleteKeys(ctx, b.redis, runPrefix(s.id))
+			err = backend.DeleteKeys(ctx, b.redis, runPrefix(s.id))
 		}
 		if err != nil {
 			b.log.Warn("stale run not swept", "run_id", s.id, "err", err)
