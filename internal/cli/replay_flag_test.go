@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/dedupsim/dedupsim/sim/schedule"
 )
 
 func TestAFailingScriptedRunPrintsATokenThatReplaysIt(t *testing.T) {
@@ -22,7 +24,18 @@ func TestAFailingScriptedRunPrintsATokenThatReplaysIt(t *testing.T) {
 }
 
 func TestABadReplayTokenFailsTheRun(t *testing.T) {
-	code, _, errOut := call(t, "run", "--replay", "bm90LWEtdG9rZW4", "scripted-original-race")
-	require.NotEqual(t, ExitOK, code)
+	code, out, errOut := call(t, "run", "--replay", "bm90LWEtdG9rZW4", "scripted-original-race")
+	require.Equal(t, ExitBadInput, code)
 	require.Contains(t, errOut, "bad replay token")
+	require.Empty(t, out, "nothing runs")
+}
+
+func TestAReplayTokenForAConfigurationTheScenarioLacksIsBadInput(t *testing.T) {
+	tok := schedule.Token{Config: "advisory", Scheduler: "script",
+		Steps: []schedule.ScriptStep{{Worker: "W1", At: "job.fetch"}}}
+	code, out, errOut := call(t, "run", "--replay", tok.Encode(), "scripted-original-race")
+	require.Equal(t, ExitBadInput, code)
+	require.Contains(t, errOut, "replays configuration advisory, which scenario "+
+		"scripted-original-race does not run (it runs legacy, setnx)")
+	require.Empty(t, out, "nothing runs")
 }

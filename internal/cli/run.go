@@ -22,6 +22,7 @@ import (
 	"github.com/dedupsim/dedupsim/sim/backend/containers"
 	"github.com/dedupsim/dedupsim/sim/backend/embedded"
 	"github.com/dedupsim/dedupsim/sim/backend/external"
+	"github.com/dedupsim/dedupsim/sim/schedule"
 )
 
 type runOptions struct {
@@ -125,6 +126,10 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if !strategiesAndReportsOK(scs, o, stderr) {
 		return ExitBadInput
 	}
+	if err := replayFits(scs, o.replay); err != nil {
+		fmt.Fprintf(stderr, "dedupsim run: %v\n", err)
+		return ExitBadInput
+	}
 
 	level := slog.LevelInfo
 	if o.verbose {
@@ -166,6 +171,30 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	_ = progress.Finish()
 	describeBackend(stdout, b)
 	return report(results, o, stdout, stderr)
+}
+
+// replayFits checks a replay token before anything runs: it must read,
+// and every scenario must run the configuration it names.
+func replayFits(scs []*scenarios.Scenario, token string) error {
+	if token == "" {
+		return nil
+	}
+	tok, err := schedule.ParseToken(token)
+	if err != nil {
+		return fmt.Errorf("-replay: %w", err)
+	}
+	for _, sc := range scs {
+		var names []string
+		for _, c := range sc.Configs() {
+			names = append(names, c.Name())
+		}
+		if !slices.Contains(names, tok.Config) {
+			return fmt.Errorf("-replay: the token replays configuration %s, which "+
+				"scenario %s does not run (it runs %s)", tok.Config, sc.Name,
+				strings.Join(names, ", "))
+		}
+	}
+	return nil
 }
 
 func report(results []sim.ScenarioResult, o runOptions, stdout, stderr io.Writer) int {
