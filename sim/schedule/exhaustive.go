@@ -172,12 +172,36 @@ func (e *Explorer) Next() *ExploreRun {
 type ExploreRun struct {
 	e      *Explorer
 	replay int
+	// entered marks workers that have taken a step inside the window: a
+	// checkpoint before it is then their next job, after the window.
+	entered map[string]bool
 	// Cut is set once the run has become equivalent to an explored one.
 	Cut bool
 }
 
 // Choose implements Chooser.
 func (r *ExploreRun) Choose(n int, enabled []Step) (int, error) {
+	i, err := r.choose(n, enabled)
+	if err == nil && r.e.Window != nil && i < len(enabled) && r.e.Window(enabled[i].At) == 0 {
+		if r.entered == nil {
+			r.entered = map[string]bool{}
+		}
+		r.entered[enabled[i].Worker] = true
+	}
+	return i, err
+}
+
+// place is Window for a step: before the window counts as after it for a
+// worker that has been inside.
+func (r *ExploreRun) place(s Step) int {
+	w := r.e.Window(s.At)
+	if w < 0 && r.entered[s.Worker] {
+		return 1
+	}
+	return w
+}
+
+func (r *ExploreRun) choose(n int, enabled []Step) (int, error) {
 	e := r.e
 	if n < r.replay {
 		nd := e.nodes[n]
@@ -195,7 +219,7 @@ func (r *ExploreRun) Choose(n int, enabled []Step) (int, error) {
 	if n > 0 && e.Prune {
 		nd.sleep = e.nodes[n-1].childSleep()
 	}
-	if i, ok := e.force(&nd); ok {
+	if i, ok := r.force(&nd); ok {
 		e.nodes = append(e.nodes, nd)
 		return i, nil
 	}
@@ -213,17 +237,18 @@ func (r *ExploreRun) Choose(n int, enabled []Step) (int, error) {
 // force makes the choice a window imposes, if any: a worker before the
 // window goes first; one past it goes only when none is inside. Otherwise
 // it narrows the choice to the steps inside the window.
-func (e *Explorer) force(nd *node) (int, bool) {
+func (r *ExploreRun) force(nd *node) (int, bool) {
+	e := r.e
 	if e.Window == nil {
 		return 0, false
 	}
 	var inside []Step
 	for _, s := range nd.all {
-		if e.Window(s.At) == 0 {
+		if r.place(s) == 0 {
 			inside = append(inside, s)
 		}
 	}
-	i := slices.IndexFunc(nd.all, func(s Step) bool { return e.Window(s.At) < 0 })
+	i := slices.IndexFunc(nd.all, func(s Step) bool { return r.place(s) < 0 })
 	if i < 0 && len(inside) == 0 {
 		i = 0
 	}
