@@ -63,20 +63,6 @@ func benchFlags(o *benchOptions) *flag.FlagSet {
 	return fs
 }
 
-// backendFlags adds -backend and the flags of the backends.
-func backendFlags(fs *flag.FlagSet, o *runOptions) {
-	fs.StringVar(&o.backend, "backend", "auto", "where Redis and Postgres come from: "+
-		"`NAME` is embedded, external, containers, or auto (external when both "+
-		"URLs are given, else embedded)")
-	fs.StringVar(&o.postgresURL, "postgres-url", "",
-		"external: the Postgres `URL` (default $DATABASE_URL)")
-	fs.StringVar(&o.redisURL, "redis-url", "",
-		"external: the Redis `URL` (default $REDIS_URL)")
-	fs.StringVar(&o.postgresImage, "postgres-image", "",
-		"containers: the Postgres `IMAGE`")
-	fs.StringVar(&o.redisImage, "redis-image", "", "containers: the Redis `IMAGE`")
-}
-
 const benchHelp = `
 Measures what each dedup strategy costs and what it guarantees. For every
 strategy and worker count it drives the reference flow's workers with jobs

@@ -42,6 +42,7 @@ Commands:
   validate  check scenario files without running anything
   list      list the scenarios shipped with dedupsim
   matrix    run every configuration against every case: the truth table
+  shrink    reduce a failing scenario to a smaller one that still fails
   serve     run the ingest endpoint with workers, on loopback
   replay    replay a capture of deliveries against the ingest endpoint
   scrub     replace the personal details of a capture with pseudonyms
@@ -85,6 +86,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return scrubCmd(rest, stdout, stderr)
 	case "bench":
 		return benchCmd(ctx, rest, stdout, stderr)
+	case "shrink":
+		return shrinkCmd(ctx, rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		return helpCmd(rest, stdout, stderr)
 	}
@@ -104,6 +107,7 @@ func helpCmd(args []string, stdout, stderr io.Writer) int {
 		"replay": replayFlags(new(replayOptions)),
 		"scrub":  scrubFlags(new(scrubOptions)),
 		"bench":  benchFlags(new(benchOptions)),
+		"shrink": shrinkFlags(new(shrinkOptions)),
 	} {
 		if name == args[0] {
 			fs.SetOutput(stdout)

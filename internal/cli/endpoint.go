@@ -136,10 +136,15 @@ func parseInterleaved(fs *flag.FlagSet, args []string, stderr io.Writer) ([]stri
 	}
 }
 
-// plural writes n and what it counts, with an s unless n is 1.
+// plural writes n and what it counts, in the plural unless n is 1: an s
+// added, or a final y after a consonant made ies.
 func plural(n int, what string) string {
 	if n == 1 {
 		return "1 " + what
+	}
+	if stem, ok := strings.CutSuffix(what, "y"); ok && stem != "" &&
+		!strings.ContainsRune("aeiou", rune(stem[len(stem)-1])) {
+		return fmt.Sprintf("%d %sies", n, stem)
 	}
 	return fmt.Sprintf("%d %ss", n, what)
 }

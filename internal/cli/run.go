@@ -55,17 +55,7 @@ func runFlags(o *runOptions) *flag.FlagSet {
 	fs.BoolVar(&o.keep, "keep", false,
 		"keep each run's database and print how to open it")
 	fs.BoolVar(&o.shipped, "shipped", false, "run every shipped scenario")
-	fs.StringVar(&o.backend, "backend", "auto",
-		"where Redis and Postgres come from: `NAME` is embedded, external, "+
-			"containers, or auto (external when both URLs are given, else embedded)")
-	fs.StringVar(&o.postgresURL, "postgres-url", "",
-		"external: the Postgres `URL` runs make their schemas in (default $DATABASE_URL)")
-	fs.StringVar(&o.redisURL, "redis-url", "",
-		"external: the Redis `URL` runs keep their prefixed keys in (default $REDIS_URL)")
-	fs.StringVar(&o.postgresImage, "postgres-image", "", "containers: the Postgres `IMAGE` "+
-		"(default $"+containers.PostgresImageEnv+", else "+containers.DefaultPostgresImage+")")
-	fs.StringVar(&o.redisImage, "redis-image", "", "containers: the Redis `IMAGE` "+
-		"(default $"+containers.RedisImageEnv+", else "+containers.DefaultRedisImage+")")
+	backendFlags(fs, o)
 	fs.BoolVar(&o.verbose, "v", false, "log every run, not just each scenario")
 	fs.StringVar(&o.replay, "replay", "", "replay the serialized run of `TOKEN` "+
 		"(printed under each failing one): its configuration, its exact order of steps")
@@ -101,6 +91,21 @@ and a Redis container with Docker (the official images, or the stand-ins
 or on Ctrl-C. The default, auto, is external when both URLs are given by
 flag or environment, else embedded.`)
 	return fs
+}
+
+// backendFlags adds the flags that choose the backend and its servers.
+func backendFlags(fs *flag.FlagSet, o *runOptions) {
+	fs.StringVar(&o.backend, "backend", "auto",
+		"where Redis and Postgres come from: `NAME` is embedded, external, "+
+			"containers, or auto (external when both URLs are given, else embedded)")
+	fs.StringVar(&o.postgresURL, "postgres-url", "",
+		"external: the Postgres `URL` runs make their schemas in (default $DATABASE_URL)")
+	fs.StringVar(&o.redisURL, "redis-url", "",
+		"external: the Redis `URL` runs keep their prefixed keys in (default $REDIS_URL)")
+	fs.StringVar(&o.postgresImage, "postgres-image", "", "containers: the Postgres `IMAGE` "+
+		"(default $"+containers.PostgresImageEnv+", else "+containers.DefaultPostgresImage+")")
+	fs.StringVar(&o.redisImage, "redis-image", "", "containers: the Redis `IMAGE` "+
+		"(default $"+containers.RedisImageEnv+", else "+containers.DefaultRedisImage+")")
 }
 
 func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -141,13 +146,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	b, err := openBackend(ctx, o, name, log)
 	if err != nil {
 		fmt.Fprintf(stderr, "dedupsim run: start backend: %v\n", err)
-		if ctx.Err() != nil {
-			return ExitInterrupted
-		}
-		if errors.Is(err, backend.ErrUnavailable) {
-			return ExitBadInput
-		}
-		return ExitFailed
+		return backendExit(ctx, err)
 	}
 	defer b.Close()
 
