@@ -106,8 +106,7 @@ func LoadFS(fsys fs.FS, name string) (*Scenario, error) {
 // with an error is returned.
 func Parse(file string, data []byte, readPayload func(string) ([]byte, error)) (*Scenario, error) {
 	var s Scenario
-	err := yaml.UnmarshalWithOptions(data, &s, yaml.Strict())
-	if err != nil {
+	if err := decode(data, &s); err != nil {
 		return nil, yamlError(file, err)
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
@@ -119,6 +118,18 @@ func Parse(file string, data []byte, readPayload func(string) ([]byte, error)) (
 		return nil, err
 	}
 	return &s, nil
+}
+
+// decode decodes data into s, strictly. The YAML decoder panics on some
+// malformed input (a tag on a sequence, for one); that is an error in the
+// file, not a crash.
+func decode(data []byte, s *Scenario) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("malformed YAML the decoder cannot read (%v)", r)
+		}
+	}()
+	return yaml.UnmarshalWithOptions(data, s, yaml.Strict())
 }
 
 // yamlError turns a decoding error into an Error with its position.

@@ -180,3 +180,12 @@ func TestExpectingWebhooksWithoutSubscribersIsAnError(t *testing.T) {
 	e := loadErr(t, strings.Replace(text, "{messages: 2,", "{messages: 2, webhooks: 2,", 1))
 	require.Equal(t, "expect.legacy.webhooks", e.Field)
 }
+
+func TestATagOnASequenceIsAnErrorInTheFileNotACrash(t *testing.T) {
+	data := []byte("subscribers:\n- name: \ndeliveries:\nexpect:\n  0: \n    outcomes: !00\n" +
+		"00000000000000000000000000000000000000")
+	_, err := Parse("tagged.yaml", data, nil)
+	require.ErrorIs(t, err, ErrInvalid)
+	require.ErrorContains(t, err, "tagged.yaml")
+	require.ErrorContains(t, err, "malformed YAML")
+}
