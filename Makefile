@@ -12,7 +12,7 @@ ifeq ($(CI),true)
 export DEDUPSIM_REQUIRE_CHROMIUM ?= 1
 endif
 
-.PHONY: all build deps run test bench fuzz clean lint-workflow matrix-gate images conformance
+.PHONY: explore all build deps run test bench fuzz clean lint-workflow matrix-gate images conformance
 
 all: build
 
@@ -63,6 +63,13 @@ conformance:
 matrix-gate:
 	DEDUPSIM_MATRIX=1 $(GO) test -count=1 -timeout 40m \
 		-run '^TestEveryMatrixCellHasItsHandWrittenVerdict$$' ./sim
+
+# The large explorations: exhaustive searches of three workers over the
+# claim and the transaction, hundreds of pct runs per depth, and shrinking
+# forty drawn variants of the original race. CI runs the small ones.
+explore: deps
+	DEDUPSIM_EXPLORE=1 $(GO) test -count=1 -timeout 120m -v \
+		-run '^(TestLarge|TestShrinkingAlwaysFindsTheTwoCopiesThatRace$$)' ./sim
 
 # Local stand-ins for the official postgres and redis images, from
 # Debian's packages, for machines that cannot pull them; rebuilt only when

@@ -3,6 +3,7 @@ package sim_test
 import (
 	"flag"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 
@@ -137,7 +138,11 @@ func TestAShrunkSerializedRunKeepsATokenThatStillFails(t *testing.T) {
 // the same two workers and two copies of the one message. rapid draws the
 // additions, and would shrink any counterexample to the smallest.
 func TestShrinkingAlwaysFindsTheTwoCopiesThatRace(t *testing.T) {
-	setFlag(t, "rapid.checks", "4")
+	checks := "4"
+	if os.Getenv("DEDUPSIM_EXPLORE") == "1" {
+		checks = "40" // make explore
+	}
+	setFlag(t, "rapid.checks", checks)
 	setFlag(t, "rapid.nofailfile", "true")
 	b := testenv.Backend(t)
 
