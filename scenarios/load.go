@@ -106,6 +106,9 @@ func LoadFS(fsys fs.FS, name string) (*Scenario, error) {
 // with an error is returned.
 func Parse(file string, data []byte, readPayload func(string) ([]byte, error)) (*Scenario, error) {
 	var s Scenario
+	if err := strictTypes(file, data); err != nil {
+		return nil, err
+	}
 	if err := decode(data, &s); err != nil {
 		return nil, yamlError(file, err)
 	}

@@ -186,6 +186,32 @@ func TestATagOnASequenceIsAnErrorInTheFileNotACrash(t *testing.T) {
 		"00000000000000000000000000000000000000")
 	_, err := Parse("tagged.yaml", data, nil)
 	require.ErrorIs(t, err, ErrInvalid)
-	require.ErrorContains(t, err, "tagged.yaml")
-	require.ErrorContains(t, err, "malformed YAML")
+	require.ErrorContains(t, err, "tagged.yaml:7:1: expect.0.outcomes: must be a list")
+}
+
+func TestNumbersMustBeWholeAndFieldsWithDefaultsAtLeastOne(t *testing.T) {
+	for _, c := range []struct {
+		from, to, field, msg string
+		line                 int
+	}{
+		{"workers: 2", `workers: "2"`, "workers", `must be a whole number, not "2"`, 8},
+		{"workers: 2", "workers: 2.5", "workers", "must be a whole number, not 2.5", 8},
+		{"workers: 2", "workers: 0", "workers", "must be 1 or more, not 0", 8},
+		{"copies: 2", "copies: 0", "deliveries[0].copies", "must be 1 or more, not 0", 11},
+		{"copies: 2", "copies: two", "deliveries[0].copies", "must be a whole number, not two", 11},
+		{"legacy: {messages: 2,", "legacy: {messages: 1.5,", "expect.legacy.messages",
+			"must be a whole number, not 1.5", 18},
+	} {
+		t.Run(c.to, func(t *testing.T) {
+			text := strings.Replace(good, c.from, c.to, 1)
+			require.NotEqual(t, good, text)
+			e := loadErr(t, text)
+			require.Equal(t, c.field, e.Field)
+			require.Contains(t, e.Msg, c.msg)
+			require.Equal(t, c.line, e.Line, e.Error())
+		})
+	}
+	// Zero where zero means something is fine.
+	_, err := LoadFile(write(t, strings.Replace(good, "copies: 2", "copies: 2\n    gap_ms: 0", 1)))
+	require.NoError(t, err)
 }

@@ -21,7 +21,7 @@ type Scenario struct {
 	Inboxes     []Inbox      `yaml:"inboxes"`
 	Subscribers []Subscriber `yaml:"subscribers"`
 	// Workers is how many workers process jobs; default 1.
-	Workers    int        `yaml:"workers"`
+	Workers    int        `yaml:"workers" check:"positive"`
 	Deliveries []Delivery `yaml:"deliveries"`
 	Strategies []string   `yaml:"strategies"`
 	// Mutex layers the per-(inbox, sender) job mutex on every strategy.
@@ -35,10 +35,10 @@ type Scenario struct {
 	Schedule Schedule    `yaml:"schedule"`
 	Faults   []Fault     `yaml:"faults"`
 	// Runs is how many times each strategy runs; default 1.
-	Runs int `yaml:"runs"`
+	Runs int `yaml:"runs" check:"positive"`
 	// TimeoutMS bounds one run; past it the verdict is unknown. Default
 	// 30000.
-	TimeoutMS int `yaml:"timeout_ms"`
+	TimeoutMS int `yaml:"timeout_ms" check:"positive"`
 	// Isolation is the level of the worker's transaction: "read committed"
 	// (the default), "repeatable read" or "serializable". The last two
 	// retry a transaction that fails to serialize.
@@ -59,9 +59,9 @@ type Scenario struct {
 // Mutex configures the per-(inbox, sender) job mutex.
 type Mutex struct {
 	// TTLMS is the mutex's lifetime; default 30000.
-	TTLMS int `yaml:"ttl_ms"`
+	TTLMS int `yaml:"ttl_ms" check:"positive"`
 	// RetryIntervalMS is the wait between tries; default 2000.
-	RetryIntervalMS int `yaml:"retry_interval_ms"`
+	RetryIntervalMS int `yaml:"retry_interval_ms" check:"positive"`
 	// Retries is how many times a refused worker tries again.
 	Retries int `yaml:"retries"`
 	// Release lists the release styles to run, each as its own
@@ -169,7 +169,7 @@ type Delivery struct {
 	// AtMS is when the first copy arrives, in ms from the start.
 	AtMS int `yaml:"at_ms"`
 	// Copies is how many identical copies arrive; default 1.
-	Copies int `yaml:"copies"`
+	Copies int `yaml:"copies" check:"positive"`
 	// GapMS is the time between copies.
 	GapMS int `yaml:"gap_ms"`
 }
@@ -207,12 +207,12 @@ type Schedule struct {
 	// Seed seeds random and pct; each run adds its number.
 	Seed int64 `yaml:"seed"`
 	// Depth is pct's bug depth d; default 2.
-	Depth int `yaml:"depth"`
+	Depth int `yaml:"depth" check:"positive"`
 	// MaxSteps is pct's estimate k of a run's steps; default 16 per
 	// worker.
-	MaxSteps int `yaml:"max_steps"`
+	MaxSteps int `yaml:"max_steps" check:"positive"`
 	// MaxRuns bounds an exhaustive search; default 1000.
-	MaxRuns int `yaml:"max_runs"`
+	MaxRuns int `yaml:"max_runs" check:"positive"`
 	// Window limits an exhaustive search to the checkpoints from
 	// Window[0] to Window[1] in flow order.
 	Window []string `yaml:"window"`
@@ -253,9 +253,9 @@ type Fault struct {
 	PerStrategy map[string]string `yaml:"per_strategy"`
 	// Occurrence picks which pass of the checkpoint by the worker, from
 	// 1; default every pass.
-	Occurrence int `yaml:"occurrence"`
+	Occurrence int `yaml:"occurrence" check:"positive"`
 	// Attempt picks the job attempt, from 1; default every attempt.
-	Attempt int `yaml:"attempt"`
+	Attempt int `yaml:"attempt" check:"positive"`
 	// DurationMS is how long a pause lasts.
 	DurationMS int `yaml:"duration_ms"`
 }

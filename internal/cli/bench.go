@@ -129,6 +129,9 @@ func (o *benchOptions) check(fs *flag.FlagSet) (string, *bench.Report, error) {
 	o.cfg.Strategies = o.strategies
 	o.cfg.Workers = o.workers
 	o.cfg.SkipFloor, o.cfg.SkipQueue, o.cfg.SkipHook = !o.floor, !o.queue, !o.hook
+	if o.cfg.DuplicateRate < 0 || o.cfg.DuplicateRate > 0.5 {
+		return "", nil, fmt.Errorf("-dup-rate %g: want 0 to 0.5", o.cfg.DuplicateRate)
+	}
 	if o.cfg.DuplicateRate == 0 {
 		o.cfg.DuplicateRate = -1 // the flag's 0 means none, not the default
 	}

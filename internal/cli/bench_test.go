@@ -104,6 +104,7 @@ func TestBadBenchFlagsAreBadInputAndNothingRuns(t *testing.T) {
 	for name, args := range map[string][]string{
 		"no workers":        {"--workers", "0"},
 		"too many copies":   {"--dup-rate", "0.9"},
+		"a negative rate":   {"--dup-rate", "-1"},
 		"an unknown one":    {"--strategy", "nope"},
 		"a missing file":    {"--baseline", filepath.Join(t.TempDir(), "none.json")},
 		"a missing folder":  {"--json", filepath.Join(t.TempDir(), "no", "b.json")},

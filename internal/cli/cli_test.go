@@ -63,6 +63,21 @@ func TestValidateAcceptsAGoodFileAndEveryShippedScenario(t *testing.T) {
 	require.Equal(t, 2, strings.Count(out, "ok  "))
 }
 
+func TestValidateNamesEveryBadFileAndStillChecksTheGoodOnes(t *testing.T) {
+	bad1 := file(t, strings.Replace(scenario, "workers: 2", "workers: 0", 1))
+	bad2 := file(t, strings.Replace(scenario, "workers: 2", `workers: "2"`, 1))
+	code, out, errOut := call(t, "validate", bad1, "c01-original-race", bad2)
+	require.Equal(t, ExitBadInput, code)
+	require.Contains(t, out, "ok  c01-original-race.yaml  (c01-original-race: 2 workers, "+
+		"2 deliveries, strategies legacy, setnx")
+	require.Contains(t, errOut, bad1+":3:10: workers: must be 1 or more, not 0")
+	require.Contains(t, errOut, bad2+`:3:10: workers: must be a whole number, not "2"`)
+
+	code, _, errOut = call(t, "validate")
+	require.Equal(t, ExitBadInput, code)
+	require.Contains(t, errOut, "name at least one scenario")
+}
+
 func TestBadScenariosGiveAOneLineErrorWithTheLocationAndExit2(t *testing.T) {
 	for name, text := range map[string]string{
 		"malformed YAML":      strings.Replace(scenario, "[legacy]", "[legacy", 1),
@@ -305,4 +320,12 @@ func TestReportsNeverReplaceWhatIsNotARegularFile(t *testing.T) {
 		require.Equal(t, ExitBadInput, code, "%v: %s", args, errOut)
 		require.Empty(t, out, "nothing ran")
 	}
+}
+
+func TestMatrixTakesNoArgumentsAndRunsNothingWithOne(t *testing.T) {
+	code, out, errOut := call(t, "matrix", "c01")
+	require.Equal(t, ExitBadInput, code)
+	require.Empty(t, out)
+	require.Contains(t, errOut, `unexpected argument "c01" (pick scenarios with -scenarios)`)
+	require.NotContains(t, errOut, "matrix: 1/")
 }

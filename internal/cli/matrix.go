@@ -47,6 +47,11 @@ func matrixCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if err := parse(fs, args, stderr); err != nil {
 		return helpOrBad(err)
 	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "dedupsim matrix: unexpected argument %q (pick scenarios "+
+			"with -scenarios)\n", fs.Arg(0))
+		return ExitBadInput
+	}
 	exp, err := scenarios.MatrixExpected()
 	if err != nil {
 		fmt.Fprintf(stderr, "dedupsim matrix: %v\n", err)

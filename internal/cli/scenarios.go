@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/dedupsim/dedupsim/scenarios"
 )
@@ -60,16 +61,25 @@ func validateCmd(args []string, stdout, stderr io.Writer) int {
 	if err := parse(fs, args, stderr); err != nil {
 		return helpOrBad(err)
 	}
-	scs, err := load(fs.Args(), false)
-	if err != nil {
-		fmt.Fprintf(stderr, "dedupsim validate: %v\n", err)
+	if fs.NArg() == 0 {
+		fmt.Fprintln(stderr, "dedupsim validate: name at least one scenario file or "+
+			"shipped scenario (see dedupsim list)")
 		return ExitBadInput
 	}
-	for _, sc := range scs {
-		fmt.Fprintf(stdout, "ok  %s  (%s: %d workers, %d deliveries, strategies %v)\n",
-			sc.Path, sc.Name, sc.Workers, len(sc.Arrivals), sc.Strategies)
+	// Every file is checked, so that one call lists every bad one.
+	code := ExitOK
+	for _, arg := range fs.Args() {
+		sc, err := loadOne(arg)
+		if err != nil {
+			fmt.Fprintf(stderr, "dedupsim validate: %v\n", err)
+			code = ExitBadInput
+			continue
+		}
+		fmt.Fprintf(stdout, "ok  %s  (%s: %s, %s, strategies %s)\n", sc.Path, sc.Name,
+			plural(sc.Workers, "worker"), plural(len(sc.Arrivals), "delivery"),
+			strings.Join(sc.Strategies, ", "))
 	}
-	return ExitOK
+	return code
 }
 
 func listFlags() *flag.FlagSet {
