@@ -1,12 +1,15 @@
 package sim_test
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/dedupsim/dedupsim/internal/testenv"
 	"github.com/dedupsim/dedupsim/sim"
 	"github.com/dedupsim/dedupsim/sim/schedule"
 )
@@ -19,6 +22,18 @@ func large(t *testing.T) {
 	if os.Getenv("DEDUPSIM_EXPLORE") != "1" {
 		t.Skip("a large exploration: make explore runs it (DEDUPSIM_EXPLORE=1)")
 	}
+}
+
+// runLong runs a serialized scenario of one strategy with an hour to
+// finish.
+func runLong(t *testing.T, text string, opts sim.Options) sim.StrategyResult {
+	t.Helper()
+	c, cancel := context.WithTimeout(context.Background(), time.Hour)
+	defer cancel()
+	res, err := sim.RunScenario(c, testenv.Backend(t), scenario(t, text), opts)
+	require.NoError(t, err)
+	require.Len(t, res.Strategies, 1)
+	return res.Strategies[0]
 }
 
 // Three workers, three copies, every interleaving of the claim and the
@@ -42,7 +57,7 @@ func TestLargeExhaustiveSearchesOfThreeWorkers(t *testing.T) {
 	} {
 		t.Run(c.strategy, func(t *testing.T) {
 			sched := fmt.Sprintf("{kind: exhaustive, window: %s, max_runs: 20000}", c.window)
-			sr := runSerial(t, threeWayRace(c.strategy, sched), sim.Options{})
+			sr := runLong(t, threeWayRace(c.strategy, sched), sim.Options{})
 			cov := sr.Coverage
 			t.Logf("%s over %s: %d runs, complete %t, %d interleavings, %d failing, "+
 				"%d failing runs", c.strategy, c.window, cov.Runs, cov.Complete,
@@ -68,7 +83,7 @@ func TestLargePCTRatesAgainstTheirBounds(t *testing.T) {
 	for _, depth := range []int{2, 3} {
 		t.Run(fmt.Sprintf("depth=%d", depth), func(t *testing.T) {
 			sched := fmt.Sprintf("{kind: pct, depth: %d, seed: 11}", depth)
-			sr := runSerial(t, serialRace("legacy", sched), sim.Options{Runs: runs})
+			sr := runLong(t, serialRace("legacy", sched), sim.Options{Runs: runs})
 			cov := sr.Coverage
 			require.Equal(t, schedule.PCTBound(2, 32, depth), cov.Bound)
 			t.Logf("depth %d: %d of %d runs fail: rate %.3f (%.3f–%.3f), bound %.5f",
