@@ -2,7 +2,6 @@ package reports
 
 import (
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/dedupsim/dedupsim/sim"
@@ -53,11 +52,7 @@ func coverageNote(c *sim.Coverage) string {
 
 // replay writes the command that replays a failing serialized run.
 func (p *printer) replay(r sim.ScenarioResult, t sim.Trial) {
-	name := r.Scenario
-	if _, err := os.Stat(r.Path); err == nil && r.Path != "" {
-		name = r.Path
-	}
-	if cmd := sim.ReplayCommand(name, t); cmd != "" {
+	if cmd := sim.ReplayCommand(shellQuote(ScenarioArg(r)), t); cmd != "" {
 		p.line("    replay: %s", cmd)
 	}
 }

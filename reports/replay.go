@@ -32,8 +32,21 @@ func ScenarioArg(r sim.ScenarioResult) string {
 	if r.Path == "" {
 		return r.Scenario
 	}
-	return r.Path
+	return PathArg(r.Path)
 }
+
+// PathArg is path as a command-line argument: one starting with a dash
+// gets "./" in front, so that it is not taken for a flag.
+func PathArg(path string) string {
+	if strings.HasPrefix(path, "-") {
+		return "./" + path
+	}
+	return path
+}
+
+// ShellQuote quotes s for a POSIX shell when it holds anything but
+// characters that are safe unquoted.
+func ShellQuote(s string) string { return shellQuote(s) }
 
 // shellQuote quotes s for a POSIX shell when it holds anything but
 // characters that are safe unquoted.

@@ -207,6 +207,32 @@ func (s *Scenario) Marshal() ([]byte, error) {
 			return !runs(k) && !slices.Contains(names, k)
 		})
 	}
-	return yaml.MarshalWithOptions(&v, yaml.OmitEmpty(),
-		yaml.UseLiteralStyleIfMultiline(true), yaml.IndentSequence(true))
+	// Bodies read best as literal blocks, but a block cannot hold every
+	// body exactly (leading spaces, carriage returns): quoted strings can.
+	for _, literal := range []bool{true, false} {
+		data, err := yaml.MarshalWithOptions(&v, yaml.OmitEmpty(),
+			yaml.UseLiteralStyleIfMultiline(literal), yaml.IndentSequence(true))
+		if err != nil {
+			return nil, err
+		}
+		if bodiesKept(data, v.Deliveries) {
+			return data, nil
+		}
+	}
+	return nil, fmt.Errorf("marshal %s: a delivery's body does not survive as YAML", s.Name)
+}
+
+// bodiesKept reports whether data reads back with the inline bodies of
+// want, byte for byte.
+func bodiesKept(data []byte, want []Delivery) bool {
+	var got Scenario
+	if err := decode(data, &got); err != nil || len(got.Deliveries) != len(want) {
+		return false
+	}
+	for i := range want {
+		if got.Deliveries[i].Inline != want[i].Inline {
+			return false
+		}
+	}
+	return true
 }

@@ -1,6 +1,9 @@
 package scenarios
 
 import (
+	"bytes"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -124,4 +127,34 @@ expect:
 	small, err := sc.Reduce(r)
 	require.NoError(t, err)
 	require.Equal(t, []string{"W1:job.fetch", "W2"}, small.Schedule.Steps)
+}
+
+func TestBodiesThatABlockCannotHoldAreWrittenQuotedAndReadBackExactly(t *testing.T) {
+	body, err := os.ReadFile(filepath.Join("testdata", "single-text.json"))
+	require.NoError(t, err)
+	for name, b := range map[string][]byte{
+		"leading spaces":   append([]byte("   "), body...),
+		"carriage returns": bytes.ReplaceAll(body, []byte("\n"), []byte("\r\n")),
+		"no final newline": bytes.TrimRight(body, "\n"),
+		"trailing spaces":  append(bytes.TrimRight(body, "\n"), []byte("  \n\n")...),
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			require.NoError(t, os.WriteFile(filepath.Join(dir, "p.json"), b, 0o644))
+			path := filepath.Join(dir, "s.yaml")
+			require.NoError(t, os.WriteFile(path, []byte(`app_secret: s
+inboxes: [{phone_number_id: "200000000000001"}]
+deliveries: [{payload: p.json}]
+strategies: [setnx]
+`), 0o644))
+			sc, err := LoadFile(path)
+			require.NoError(t, err)
+			data, err := sc.Marshal()
+			require.NoError(t, err)
+			again, err := Parse("again.yaml", data, nil)
+			require.NoError(t, err, "%s", data)
+			require.Equal(t, string(b), string(again.Arrivals[0].Body))
+			require.Equal(t, sc.Arrivals[0].Signature, again.Arrivals[0].Signature)
+		})
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -16,8 +17,8 @@ import (
 )
 
 // ErrNoFailure is returned by ShrinkSchedule for a token whose run does
-// not fail.
-var ErrNoFailure = errors.New("the replayed run does not fail")
+// not fail, and by ShrinkScenario for a scenario that does not fail.
+var ErrNoFailure = errors.New("does not fail")
 
 // Shrunk is the smallest schedule ShrinkSchedule found.
 type Shrunk struct {
@@ -160,7 +161,14 @@ func ShrinkScenario(ctx context.Context, b backend.Backend, sc *scenarios.Scenar
 	serial := base.Schedule.Serialized()
 	opts.Replay = ""
 	progress := spec.Progress
-	ignored := sc.ExpectationFor(cfg).Ignore
+	exp := sc.ExpectationFor(cfg)
+	want := spec.Properties
+	if len(want) == 0 {
+		for _, p := range exp.Broken {
+			want = append(want, check.Property(p))
+		}
+	}
+	var failed, ran int // the original's runs that failed, of those run
 
 	// try runs reduction r and returns the scenario, the failing run
 	// (serialized) and whether it fails against want.
@@ -189,6 +197,12 @@ func ShrinkScenario(ctx context.Context, b backend.Backend, sc *scenarios.Scenar
 			return v, nil, nil, false, nil
 		}
 		var common []check.Property
+		ran, failed = len(trials), 0
+		for _, t := range trials {
+			if t.Judgement.Verdict == check.Fail && (want == nil || breaksAll(t, want)) {
+				failed++
+			}
+		}
 		for i, t := range trials {
 			if t.Judgement.Verdict != check.Fail || (want != nil && !breaksAll(t, want)) {
 				return v, nil, nil, false, nil
@@ -204,21 +218,26 @@ func ShrinkScenario(ctx context.Context, b backend.Backend, sc *scenarios.Scenar
 	}
 
 	cur := out.From.Clone()
-	v, failing, broken, fails, err := try(cur, spec.Properties)
+	v, failing, broken, fails, err := try(cur, want)
 	if err != nil {
 		return out, err
 	}
 	if !fails {
-		if len(spec.Properties) > 0 {
-			return out, fmt.Errorf("%w: %s under %s breaks not all of %v", ErrNoFailure,
-				sc.Name, cfg.Name(), spec.Properties)
+		what := fmt.Sprintf("%s under %s", sc.Name, cfg.Name())
+		if len(want) > 0 {
+			what += fmt.Sprintf(" breaking %v", want)
 		}
-		return out, fmt.Errorf("%w: %s under %s", ErrNoFailure, sc.Name, cfg.Name())
+		if !serial && failed > 0 {
+			return out, fmt.Errorf("%w in every run: %s fails in %d of %d; without a "+
+				"replay token every run of a free or barrier schedule must fail",
+				ErrNoFailure, what, failed, ran)
+		}
+		return out, fmt.Errorf("%s %w", what, ErrNoFailure)
 	}
-	out.Broken = spec.Properties
+	out.Broken = want
 	if len(out.Broken) == 0 {
 		out.Broken = slices.DeleteFunc(broken, func(p check.Property) bool {
-			return slices.Contains(ignored, string(p))
+			return slices.Contains(exp.Ignore, string(p))
 		})
 	}
 	if len(out.Broken) == 0 {
@@ -229,6 +248,7 @@ func ShrinkScenario(ctx context.Context, b backend.Backend, sc *scenarios.Scenar
 	// A candidate whose runs stall (a barrier waiting for a worker that
 	// no longer gets a job) does not fail; it need not take the whole
 	// deadline to show it.
+	timeout := base.TimeoutMS
 	base.TimeoutMS = min(base.TimeoutMS, max(2000, int(5*out.longest/time.Millisecond)))
 	for {
 		var kept bool
@@ -251,6 +271,7 @@ func ShrinkScenario(ctx context.Context, b backend.Backend, sc *scenarios.Scenar
 		}
 	}
 	out.Reduction = cur
+	out.Scenario.TimeoutMS = timeout // the file keeps the scenario's own
 	out.Scenario.Description = fmt.Sprintf("%s shrunk under %s: %s.", sc.Name,
 		cfg.Name(), cmp.Or(strings.Join(out.Steps, "; "), "nothing removed"))
 	out.Scenario.Expect = map[string]scenarios.Expectation{cfg.Name(): reproduces(
@@ -281,7 +302,16 @@ func reductions(cur scenarios.Reduction, sc *scenarios.Scenario) []candidate {
 	for _, w := range smaller(1, cur.Workers) {
 		r := cur.Clone()
 		r.Workers = w
-		out = append(out, candidate{r, fmt.Sprintf("workers %d → %d", cur.Workers, w)})
+		step := fmt.Sprintf("workers %d → %d", cur.Workers, w)
+		// Faults aimed at the workers dropped go with them.
+		for i, f := range sc.Faults {
+			if n, err := strconv.Atoi(strings.TrimPrefix(f.Worker, "W")); err == nil &&
+				strings.HasPrefix(f.Worker, "W") && n > w && r.Faults[i] {
+				r.Faults[i] = false
+				step += fmt.Sprintf(", faults[%d] with %s", i, f.Worker)
+			}
+		}
+		out = append(out, candidate{r, step})
 	}
 	if cur.Deliveries() > 1 {
 		for i, c := range cur.Copies {
@@ -333,11 +363,18 @@ func smaller(lo, n int) []int {
 // one when config is empty.
 func ShrinkConfig(sc *scenarios.Scenario, config string) (scenarios.Config, error) {
 	var names []string
+	var ofStrategy []scenarios.Config
 	for _, c := range sc.Configs() {
 		if c.Name() == config || (config == "" && len(sc.Configs()) == 1) {
 			return c, nil
 		}
+		if c.Strategy == config {
+			ofStrategy = append(ofStrategy, c)
+		}
 		names = append(names, c.Name())
+	}
+	if len(ofStrategy) == 1 {
+		return ofStrategy[0], nil // a strategy the scenario runs one way only
 	}
 	if config == "" {
 		return scenarios.Config{}, fmt.Errorf("%w: scenario %s runs %d configurations; "+

@@ -39,3 +39,13 @@ func TestAReplayTokenForAConfigurationTheScenarioLacksIsBadInput(t *testing.T) {
 		"scripted-original-race does not run (it runs legacy, setnx)")
 	require.Empty(t, out, "nothing runs")
 }
+
+func TestAReplayTokenOnAScenarioThatIsNotSerializedIsBadInput(t *testing.T) {
+	tok := schedule.Token{Config: "legacy", Scheduler: "script",
+		Steps: []schedule.ScriptStep{{Worker: "W1", At: "job.fetch"}}}
+	code, out, errOut := call(t, "run", "--replay", tok.Encode(), "c01-original-race")
+	require.Equal(t, ExitBadInput, code)
+	require.Contains(t, errOut, "scenario c01-original-race has a barrier schedule; a "+
+		"token replays the steps of a serialized one")
+	require.Empty(t, out, "nothing runs")
+}

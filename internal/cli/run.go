@@ -183,6 +183,11 @@ func replayFits(scs []*scenarios.Scenario, token string) error {
 		return fmt.Errorf("-replay: %w", err)
 	}
 	for _, sc := range scs {
+		if !sc.Schedule.Serialized() {
+			return fmt.Errorf("-replay: scenario %s has a %s schedule; a token replays "+
+				"the steps of a serialized one (script, random, pct, exhaustive)",
+				sc.Name, cmp.Or(sc.Schedule.Kind, "free"))
+		}
 		var names []string
 		for _, c := range sc.Configs() {
 			names = append(names, c.Name())

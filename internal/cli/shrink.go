@@ -7,8 +7,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 
+	"github.com/dedupsim/dedupsim/reports"
 	"github.com/dedupsim/dedupsim/scenarios"
 	"github.com/dedupsim/dedupsim/sim"
 	"github.com/dedupsim/dedupsim/sim/check"
@@ -52,6 +55,16 @@ shrunk configuration, and runs with "dedupsim run FILE". For a
 serialized schedule the summary also gives the replay command of the
 shortest prefix of fixed steps that still fails.
 
+The properties that must still break are -property, else those the
+scenario's expectation for the configuration says break, else every one
+the original breaks that its expectation does not ignore. The file keeps
+them as its expectation, for every run; for a serialized schedule, where
+only one run of several need fail, its runs are shown but not gated
+(observe), and the replay command reproduces the failing one. A scenario
+whose failure depends on timing may shrink differently from one try to
+the next. -out is replaced if it exists, but never by the scenario being
+shrunk.
+
 Exit codes: 0 shrunk; 1 the scenario does not fail, nothing to shrink;
 2 bad input, nothing ran; 3 the simulator failed mid-run.
 
@@ -92,13 +105,21 @@ func shrinkCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return bad("%v", err)
 	}
 	if _, err := sim.ShrinkConfig(sc, o.config); err != nil {
-		return bad("-strategy: %v", err)
+		return bad("%v", err)
 	}
 	if o.out == "" {
-		o.out = sc.Name + "-shrunk.yaml"
+		// Named after the file (or the shipped scenario), in this folder.
+		base := strings.TrimSuffix(filepath.Base(fs.Arg(0)), filepath.Ext(fs.Arg(0)))
+		o.out = base + "-shrunk.yaml"
+	}
+	if o.out == "-" {
+		return bad("-out: the shrunk scenario goes to a file; name one (the summary is on stdout)")
 	}
 	if err := checkWritable(o.out); err != nil {
 		return bad("-out: %v", err)
+	}
+	if same(o.out, fs.Arg(0)) {
+		return bad("-out: %s is the scenario being shrunk; name another file", o.out)
 	}
 
 	level := slog.LevelWarn
@@ -149,8 +170,19 @@ func shrinkCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	return ExitOK
 }
 
+// same reports whether paths a and b name one existing file.
+func same(a, b string) bool {
+	sa, err := os.Stat(a)
+	if err != nil {
+		return false
+	}
+	sb, err := os.Stat(b)
+	return err == nil && os.SameFile(sa, sb)
+}
+
 // printShrunk is the summary of a shrink.
 func printShrunk(w io.Writer, name, out string, res sim.ScenarioShrink) {
+	arg := reports.ShellQuote(reports.PathArg(out))
 	var broken []string
 	for _, p := range res.Broken {
 		broken = append(broken, string(p))
@@ -167,9 +199,9 @@ func printShrunk(w io.Writer, name, out string, res sim.ScenarioShrink) {
 	}
 	if s := res.Schedule; s != nil {
 		fmt.Fprintf(w, "  schedule: %d of its %d steps fixed still fail\n", s.Steps, s.Of)
-		fmt.Fprintf(w, "  replay: dedupsim run --replay %s %s\n", s.Token, out)
+		fmt.Fprintf(w, "  replay: dedupsim run --replay %s %s\n", s.Token, arg)
 	}
-	fmt.Fprintf(w, "%d runs; wrote %s: dedupsim run %s\n", res.Runs, out, out)
+	fmt.Fprintf(w, "%d runs; wrote %s: dedupsim run %s\n", res.Runs, out, arg)
 }
 
 // describe says what a reduction keeps, in words.

@@ -2,6 +2,7 @@ package schedule
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"strings"
 	"sync"
@@ -192,4 +193,33 @@ func TestAWorkerBlockedForGoodIsAHangWithItsBlockerGraph(t *testing.T) {
 	}, 2*hangAfter, 10*time.Millisecond)
 	_, err := c.Schedule()
 	require.Contains(t, err.Error(), "W1 waits for backend 9")
+}
+
+func TestATokenCutShortOrEditedIsRefused(t *testing.T) {
+	tok := Token{Config: "legacy", Scheduler: "pct depth=2 seed=1 run=3",
+		Steps: []ScriptStep{{Worker: "W1", At: "job.fetch"}, {Worker: "W2", At: "job.fetch"},
+			{Worker: "W1", At: "claim.lookup"}}}
+	enc := tok.Encode()
+	back, err := ParseToken(enc)
+	require.NoError(t, err)
+	require.Equal(t, tok, back)
+
+	raw, err := base64.RawURLEncoding.DecodeString(enc)
+	require.NoError(t, err)
+	parts := strings.Split(string(raw), "|")
+	require.Len(t, parts, 5)
+	steps := parts[3]
+	for name, bad := range map[string]string{
+		"cut short":     enc[:len(enc)-6],
+		"cut at half":   enc[:len(enc)/2],
+		"a step more":   strings.Replace(string(raw), steps, steps+steps[:2], 1),
+		"a step edited": strings.Replace(string(raw), steps, "2"+steps[1:], 1),
+	} {
+		if !strings.HasPrefix(name, "cut") {
+			require.NotEqual(t, string(raw), bad, name)
+			bad = base64.RawURLEncoding.EncodeToString([]byte(bad))
+		}
+		_, err := ParseToken(bad)
+		require.ErrorIs(t, err, ErrToken, name)
+	}
 }

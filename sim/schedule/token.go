@@ -2,6 +2,7 @@ package schedule
 
 import (
 	"encoding/base64"
+	"hash/crc32"
 	"errors"
 	"fmt"
 	"slices"
@@ -29,8 +30,10 @@ type Token struct {
 }
 
 // Encode gives the token as URL-safe base64 of a readable string:
-// "dedupsim1|legacy|pct depth=2 seed=1|1b2b1d…", each step the worker's
-// number and the checkpoint as a letter (a = checkpoint.All[0]).
+// "dedupsim1|legacy|pct depth=2 seed=1|1b2b1d…|3f0a91c2", each step the
+// worker's number and the checkpoint as a letter (a = checkpoint.All[0]),
+// and last a CRC-32 of the rest, so that a token cut short or edited is
+// refused rather than replayed as a different schedule.
 func (t Token) Encode() string {
 	var b strings.Builder
 	for _, s := range t.Steps {
@@ -38,6 +41,7 @@ func (t Token) Encode() string {
 		b.WriteByte(byte('a' + slices.Index(checkpoint.All, s.At)))
 	}
 	raw := strings.Join([]string{tokenVersion, t.Config, t.Scheduler, b.String()}, "|")
+	raw += fmt.Sprintf("|%08x", crc32.ChecksumIEEE([]byte(raw)))
 	return base64.RawURLEncoding.EncodeToString([]byte(raw))
 }
 
@@ -57,8 +61,14 @@ func ParseToken(s string) (Token, error) {
 		return Token{}, fmt.Errorf("%w: %w", ErrToken, err)
 	}
 	parts := strings.Split(string(raw), "|")
-	if len(parts) != 4 || parts[0] != tokenVersion {
-		return Token{}, fmt.Errorf("%w: not a %s token", ErrToken, tokenVersion)
+	if len(parts) != 5 || parts[0] != tokenVersion {
+		return Token{}, fmt.Errorf("%w: not a %s token (cut short, or not one at all)",
+			ErrToken, tokenVersion)
+	}
+	body := string(raw[:len(raw)-len(parts[4])-1])
+	if parts[4] != fmt.Sprintf("%08x", crc32.ChecksumIEEE([]byte(body))) {
+		return Token{}, fmt.Errorf("%w: damaged: its check does not match its steps",
+			ErrToken)
 	}
 	t := Token{Config: parts[1], Scheduler: parts[2]}
 	num := ""
