@@ -2,9 +2,9 @@ package schedule
 
 import (
 	"encoding/base64"
-	"hash/crc32"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"slices"
 	"strconv"
 	"strings"
