@@ -22,10 +22,10 @@ type Ingest struct {
 	Mode string `yaml:"mode"`
 	// AckDelayMS holds the endpoint's answer this long after its jobs are
 	// committed.
-	AckDelayMS int `yaml:"ack_delay_ms"`
+	AckDelayMS int `yaml:"ack_delay_ms" check:"ms"`
 	// ProviderTimeoutMS is how long the provider waits for an answer; 0
 	// waits as long as the run lasts.
-	ProviderTimeoutMS int `yaml:"provider_timeout_ms"`
+	ProviderTimeoutMS int `yaml:"provider_timeout_ms" check:"ms"`
 	// Redeliver is how many times the provider sends a delivery again
 	// when it got no 200 in time: at T, 2T, … after the first try, T
 	// being the timeout.

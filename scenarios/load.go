@@ -48,7 +48,10 @@ func (e *Error) Unwrap() error { return ErrInvalid }
 // LoadFile reads and checks the scenario file at name. Payload files are
 // read relative to its folder.
 func LoadFile(name string) (*Scenario, error) {
-	data, err := os.ReadFile(name)
+	data, err := readLimited(name)
+	if errors.Is(err, ErrPayloadTooLarge) {
+		return nil, &Error{File: name, Msg: "the file is larger than 3 MiB: not a scenario"}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read scenario: %w", err)
 	}
@@ -70,8 +73,8 @@ const MaxPayload = 3 << 20
 // MaxPayload.
 var ErrPayloadTooLarge = errors.New("payload larger than 3 MiB")
 
-// readLimited reads a payload file, refusing one over MaxPayload rather
-// than reading a huge or endless file into memory.
+// readLimited reads a payload or scenario file, refusing one over
+// MaxPayload rather than reading a huge or endless file into memory.
 func readLimited(name string) ([]byte, error) {
 	f, err := os.Open(name)
 	if err != nil {

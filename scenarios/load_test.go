@@ -215,3 +215,18 @@ func TestNumbersMustBeWholeAndFieldsWithDefaultsAtLeastOne(t *testing.T) {
 	_, err := LoadFile(write(t, strings.Replace(good, "copies: 2", "copies: 2\n    gap_ms: 0", 1)))
 	require.NoError(t, err)
 }
+
+func TestDurationsPastAWeekAndHugeFilesAreRefused(t *testing.T) {
+	e := loadErr(t, strings.Replace(good, "copies: 2", "copies: 2\n    gap_ms: 9223372036855", 1))
+	require.Equal(t, "deliveries[0].gap_ms", e.Field)
+	require.Contains(t, e.Msg, "must be at most 604800000")
+
+	big := filepath.Join(t.TempDir(), "big.yaml")
+	require.NoError(t, os.WriteFile(big, make([]byte, MaxPayload+1), 0o644))
+	_, err := LoadFile(big)
+	require.ErrorIs(t, err, ErrInvalid)
+	require.ErrorContains(t, err, "larger than 3 MiB")
+
+	e = loadErr(t, strings.Replace(good, "workers: 2", "workers: \"\\u0007\\u0007\"", 1))
+	require.Contains(t, e.Msg, `must be a whole number, not "\a\a"`)
+}

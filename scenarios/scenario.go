@@ -38,7 +38,7 @@ type Scenario struct {
 	Runs int `yaml:"runs" check:"positive"`
 	// TimeoutMS bounds one run; past it the verdict is unknown. Default
 	// 30000.
-	TimeoutMS int `yaml:"timeout_ms" check:"positive"`
+	TimeoutMS int `yaml:"timeout_ms" check:"positive,ms"`
 	// Isolation is the level of the worker's transaction: "read committed"
 	// (the default), "repeatable read" or "serializable". The last two
 	// retry a transaction that fails to serialize.
@@ -77,7 +77,7 @@ type Mutex struct {
 // MediaServer sets how the simulated media server answers downloads.
 type MediaServer struct {
 	// DelayMS is how long each download takes.
-	DelayMS int `yaml:"delay_ms"`
+	DelayMS int `yaml:"delay_ms" check:"ms"`
 	// FailFirst is how many downloads of each media id fail first.
 	FailFirst int `yaml:"fail_first"`
 }
@@ -167,11 +167,11 @@ type Delivery struct {
 	// Text builds a body carrying one text message.
 	Text *Text `yaml:"text"`
 	// AtMS is when the first copy arrives, in ms from the start.
-	AtMS int `yaml:"at_ms"`
+	AtMS int `yaml:"at_ms" check:"ms"`
 	// Copies is how many identical copies arrive; default 1.
 	Copies int `yaml:"copies" check:"positive"`
 	// GapMS is the time between copies.
-	GapMS int `yaml:"gap_ms"`
+	GapMS int `yaml:"gap_ms" check:"ms"`
 }
 
 // Text is a text message for a built body.
@@ -257,7 +257,7 @@ type Fault struct {
 	// Attempt picks the job attempt, from 1; default every attempt.
 	Attempt int `yaml:"attempt" check:"positive"`
 	// DurationMS is how long a pause lasts.
-	DurationMS int `yaml:"duration_ms"`
+	DurationMS int `yaml:"duration_ms" check:"ms"`
 }
 
 // Expectation is what every run of one strategy must show. Counts apply to

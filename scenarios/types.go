@@ -3,7 +3,9 @@ package scenarios
 import (
 	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
@@ -22,14 +24,15 @@ func strictTypes(file string, data []byte) error {
 		return nil // the decoder says what is wrong
 	}
 	for _, doc := range f.Docs {
-		if err := walkNumbers(file, doc.Body, reflect.TypeFor[Scenario](), "", false); err != nil {
+		if err := walkNumbers(file, doc.Body, reflect.TypeFor[Scenario](), "", ""); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func walkNumbers(file string, n ast.Node, t reflect.Type, field string, positive bool) error {
+func walkNumbers(file string, n ast.Node, t reflect.Type, field string, tag string) error {
+	positive := strings.Contains(tag, "positive")
 	for {
 		switch v := n.(type) {
 		case *ast.TagNode:
@@ -58,10 +61,10 @@ func walkNumbers(file string, n ast.Node, t reflect.Type, field string, positive
 		return e
 	}
 	switch t.Kind() {
-	case reflect.Int:
+	case reflect.Int, reflect.Int64, reflect.Int32, reflect.Uint, reflect.Uint64:
 		v, ok := n.(*ast.IntegerNode)
 		if !ok {
-			return fail("must be a whole number, not %s", strings.TrimSpace(n.String()))
+			return fail("must be a whole number, not %s", kindOf(n))
 		}
 		var below bool
 		switch x := v.Value.(type) {
@@ -73,6 +76,16 @@ func walkNumbers(file string, n ast.Node, t reflect.Type, field string, positive
 		if positive && below {
 			return fail("must be 1 or more, not %v (leave it out for the default)", v.Value)
 		}
+		var above bool
+		switch x := v.Value.(type) {
+		case int64:
+			above = x > tagLimit(tag)
+		case uint64:
+			above = x > uint64(tagLimit(tag))
+		}
+		if tagLimit(tag) > 0 && above {
+			return fail("must be at most %d, not %v", tagLimit(tag), v.Value)
+		}
 	case reflect.String:
 		switch n.Type() {
 		case ast.MappingType, ast.MappingValueType, ast.SequenceType:
@@ -80,7 +93,7 @@ func walkNumbers(file string, n ast.Node, t reflect.Type, field string, positive
 		}
 	case reflect.Bool:
 		if n.Type() != ast.BoolType {
-			return fail("must be true or false, not %s", strings.TrimSpace(n.String()))
+			return fail("must be true or false, not %s", kindOf(n))
 		}
 	case reflect.Struct:
 		if !isMapping(n) {
@@ -93,7 +106,7 @@ func walkNumbers(file string, n ast.Node, t reflect.Type, field string, positive
 				continue // the decoder refuses unknown fields
 			}
 			err := walkNumbers(file, kv.Value, sf.Type, join(field, key),
-				sf.Tag.Get("check") == "positive")
+				sf.Tag.Get("check"))
 			if err != nil {
 				return err
 			}
@@ -104,7 +117,7 @@ func walkNumbers(file string, n ast.Node, t reflect.Type, field string, positive
 		}
 		for _, kv := range mappingValues(n) {
 			if err := walkNumbers(file, kv.Value, t.Elem(), join(field, kv.Key.String()),
-				false); err != nil {
+				""); err != nil {
 				return err
 			}
 		}
@@ -115,7 +128,7 @@ func walkNumbers(file string, n ast.Node, t reflect.Type, field string, positive
 		}
 		for i, v := range seq.Values {
 			if err := walkNumbers(file, v, t.Elem(), fmt.Sprintf("%s[%d]", field, i),
-				false); err != nil {
+				""); err != nil {
 				return err
 			}
 		}
@@ -127,7 +140,21 @@ func isMapping(n ast.Node) bool {
 	return n.Type() == ast.MappingType || n.Type() == ast.MappingValueType
 }
 
-// kindOf names what n is, for an error.
+// maxMS bounds the fields tagged check:"ms": a week, past any run even
+// with the injected clock jumping over a day's claim TTL, and far from
+// the overflow of a duration.
+const maxMS = 7 * 24 * 3_600_000
+
+// tagLimit is the upper bound a check tag sets, or 0 for none.
+func tagLimit(tag string) int64 {
+	if strings.Contains(tag, "ms") {
+		return maxMS
+	}
+	return 0
+}
+
+// kindOf names what n is, for an error: a mapping, a list, or the value
+// as written, quoted and cut short, so that junk is not echoed whole.
 func kindOf(n ast.Node) string {
 	switch n.Type() {
 	case ast.MappingType, ast.MappingValueType:
@@ -135,7 +162,14 @@ func kindOf(n ast.Node) string {
 	case ast.SequenceType:
 		return "a list"
 	}
-	return strings.TrimSpace(n.String())
+	v := strings.TrimSpace(n.String())
+	if r := []rune(v); len(r) > 40 {
+		v = string(r[:40]) + "…"
+	}
+	if strings.IndexFunc(v, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
+		return strconv.Quote(v)
+	}
+	return v
 }
 
 // mappingValues lists a mapping's entries; none for another node.

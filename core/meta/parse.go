@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strconv"
 	"time"
 )
@@ -68,6 +69,11 @@ func checkObject(body []byte) error {
 		return fmt.Errorf("parse body at byte %d: %w: %w",
 			syntax.Offset, ErrMalformed, err)
 	case err != nil:
+		var typ *json.UnmarshalTypeError
+		if errors.As(err, &typ) {
+			return fmt.Errorf("read object: %w: the body is a JSON %s, not an object",
+				ErrUnexpectedObject, typ.Value)
+		}
 		return fmt.Errorf("read object: %w: %w", ErrUnexpectedObject, err)
 	case head.Object != businessAccountObject:
 		return fmt.Errorf("read object %q: %w", head.Object, ErrUnexpectedObject)
@@ -80,10 +86,28 @@ func checkObject(body []byte) error {
 func decodeError(err error) error {
 	var typ *json.UnmarshalTypeError
 	if errors.As(err, &typ) {
-		return fmt.Errorf("decode %s at byte %d: %w: %w",
-			typ.Field, typ.Offset, ErrInvalid, err)
+		return fmt.Errorf("decode %s at byte %d: %w: want %s, not a JSON %s",
+			typ.Field, typ.Offset, ErrInvalid, jsonKind(typ.Type), typ.Value)
 	}
 	return fmt.Errorf("decode body: %w: %w", ErrInvalid, err)
+}
+
+// jsonKind names what JSON value decodes into t.
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.Int, reflect.Int64, reflect.Int32, reflect.Uint, reflect.Uint64,
+		reflect.Float64, reflect.Float32:
+		return "a number"
+	}
+	return "another type"
 }
 
 // addChange appends the messages, statuses and errors of one change.
