@@ -121,12 +121,14 @@ func (p *printer) total(results []sim.ScenarioResult) {
 		}
 	}
 	if held == len(results) {
-		p.line("result: every expectation held (%d %s, %d runs)",
-			len(results), plural(len(results), "scenario", "scenarios"), trials)
+		p.line("result: every expectation held (%d %s, %d %s)",
+			len(results), plural(len(results), "scenario", "scenarios"), trials,
+			plural(trials, "run", "runs"))
 		return
 	}
-	p.line("result: %d of %d %s did not meet their expectations (%d runs)",
-		len(results)-held, len(results), plural(len(results), "scenario", "scenarios"), trials)
+	p.line("result: %d of %d %s did not meet their expectations (%d %s)",
+		len(results)-held, len(results), plural(len(results), "scenario", "scenarios"), trials,
+		plural(trials, "run", "runs"))
 }
 
 // partsOf lists every message part any run of sr tallied.

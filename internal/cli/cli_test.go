@@ -69,7 +69,7 @@ func TestValidateNamesEveryBadFileAndStillChecksTheGoodOnes(t *testing.T) {
 	code, out, errOut := call(t, "validate", bad1, "c01-original-race", bad2)
 	require.Equal(t, ExitBadInput, code)
 	require.Contains(t, out, "ok  c01-original-race.yaml  (c01-original-race: 2 workers, "+
-		"2 deliveries, strategies legacy, setnx")
+		"1 delivery of 2 copies, 0 faults, strategies legacy, setnx")
 	require.Contains(t, errOut, bad1+":3:10: workers: must be 1 or more, not 0")
 	require.Contains(t, errOut, bad2+`:3:10: workers: must be a whole number, not "2"`)
 

@@ -58,7 +58,9 @@ func runFlags(o *runOptions) *flag.FlagSet {
 	backendFlags(fs, o)
 	fs.BoolVar(&o.verbose, "v", false, "log every run, not just each scenario")
 	fs.StringVar(&o.replay, "replay", "", "replay the serialized run of `TOKEN` "+
-		"(printed under each failing one): its configuration, its exact order of steps")
+		"(printed under each failing one): its configuration, its exact order of "+
+		"steps; the scenario must be the one it came from, or one with the same "+
+		"configuration and a serialized schedule")
 	fs.Usage = usage(fs, "dedupsim run [flags] SCENARIO...", `
 Runs each scenario (a file, or a shipped scenario by name) once per strategy
 and run, on a fresh database and Redis key space each time, and checks every

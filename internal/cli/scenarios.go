@@ -75,9 +75,8 @@ func validateCmd(args []string, stdout, stderr io.Writer) int {
 			code = ExitBadInput
 			continue
 		}
-		fmt.Fprintf(stdout, "ok  %s  (%s: %s, %s, strategies %s)\n", sc.Path, sc.Name,
-			plural(sc.Workers, "worker"), plural(len(sc.Arrivals), "delivery"),
-			strings.Join(sc.Strategies, ", "))
+		fmt.Fprintf(stdout, "ok  %s  (%s: %s, strategies %s)\n", sc.Path, sc.Name,
+			describe(sc.Whole()), strings.Join(sc.Strategies, ", "))
 	}
 	return code
 }
