@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/dedupsim/dedupsim/sim"
+	"github.com/dedupsim/dedupsim/sim/check"
 	"github.com/dedupsim/dedupsim/sim/history"
 )
 
@@ -122,6 +123,13 @@ func indexOf(list []string, s string) int {
 }
 
 func brokenNames(t sim.Trial) []string {
+	if t.Judgement.Verdict == check.Unknown {
+		// The run did not end: what it left undone is no verdict.
+		if len(t.Stuck) > 0 {
+			return []string{"it did not finish; stuck: " + strings.Join(t.Stuck, "; ")}
+		}
+		return []string{"it did not finish"}
+	}
 	var out []string
 	for _, p := range t.Judgement.Broken {
 		out = append(out, "broke "+string(p))
