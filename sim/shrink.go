@@ -157,6 +157,9 @@ func ShrinkScenario(ctx context.Context, b backend.Backend, sc *scenarios.Scenar
 		return ScenarioShrink{}, err
 	}
 	base.Name = sc.Name + "-shrunk"
+	if sc.Mutex == nil && cfg.Mutex == "" {
+		base.Mutex = nil // no job mutex, as the scenario had none
+	}
 	out := ScenarioShrink{Config: cfg, From: base.Whole()}
 	serial := base.Schedule.Serialized()
 	opts.Replay = ""
