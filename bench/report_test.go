@@ -168,3 +168,32 @@ func requireWellFormedXML(t *testing.T, doc string) {
 		require.NoError(t, err, doc)
 	}
 }
+
+// The memory goal is set for 10,000 deliveries: a smaller run shows its
+// peak but neither meets nor misses the goal.
+func TestTheMemoryGoalIsJudgedOnlyAtItsDeliveries(t *testing.T) {
+	r := &Report{Backend: "external", Cells: []Cell{
+		{Kind: KindFlow, Strategy: "setnx", Workers: 64, PeakRSS: 40 << 20},
+	}}
+	rss := func() Goal {
+		for _, g := range Goals(r) {
+			if strings.HasPrefix(g.Name, "peak RSS") {
+				return g
+			}
+		}
+		t.Fatal("no memory goal")
+		return Goal{}
+	}
+	r.Workload.Deliveries = 300
+	g := rss()
+	require.True(t, g.Unjudged)
+	require.False(t, g.Met)
+	require.Equal(t, "not judged", metWord(g))
+	require.Contains(t, g.Note, "measured at 300 deliveries")
+
+	r.Workload.Deliveries = 10_000
+	require.Equal(t, Goal{Name: "peak RSS at 64 workers", Target: "< 100 MB at 10,000 deliveries",
+		Measured: "40 MB", Met: true}, rss())
+	r.Cells[0].PeakRSS = 120 << 20
+	require.Equal(t, "missed", metWord(rss()))
+}

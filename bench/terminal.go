@@ -72,7 +72,7 @@ func terminalFooter(w io.Writer, r *Report) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, g := range goals {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", g.Name, g.Target, g.Measured,
-			metWord(g.Met), g.Note)
+			metWord(g), g.Note)
 	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("write bench goals: %w", err)
@@ -80,8 +80,11 @@ func terminalFooter(w io.Writer, r *Report) error {
 	return nil
 }
 
-func metWord(met bool) string {
-	if met {
+func metWord(g Goal) string {
+	if g.Unjudged {
+		return "not judged"
+	}
+	if g.Met {
 		return "met"
 	}
 	return "missed"
