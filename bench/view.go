@@ -195,9 +195,13 @@ func counts(c Correctness) (string, string, string) {
 
 func describeWorkload(r *Report) string {
 	w := r.Workload
+	repeats := "repeats"
+	if w.Repeats == 1 {
+		repeats = "repeat"
+	}
 	s := fmt.Sprintf("%d deliveries per run (%d messages, %.0f%% copied 0–%.0f ms "+
-		"after the original), %d senders, %d repeats, seed %d", w.Deliveries,
-		w.Messages, 100*w.DuplicateRate, w.MaxGapMs, w.Senders, w.Repeats, w.Seed)
+		"after the original), %d senders, %d %s, seed %d", w.Deliveries,
+		w.Messages, 100*w.DuplicateRate, w.MaxGapMs, w.Senders, w.Repeats, repeats, w.Seed)
 	if w.DurationS > 0 {
 		s += fmt.Sprintf(", feeding stopped after %.1f s", w.DurationS)
 	}
