@@ -64,7 +64,7 @@ func TestRunFailsTheTestWithWhatWasSeenAndTheReplayCommand(t *testing.T) {
 	msg := r.errors[0]
 	require.Contains(t, msg,
 		"dedupsim: scenario wrong-promise, strategy legacy did not meet its expectation:\n")
-	require.Regexp(t, `\n    wamid\.\S+#0: expected 1 stored messages, saw 2 \(runs 1, 2\)\n`, msg)
+	require.Regexp(t, `\n    wamid\.\S+#0: messages stored: expected 1, saw 2 \(runs 1, 2\)\n`, msg)
 	require.Regexp(t, `\n    property no-duplicate broke: wamid\.\S+#0: 2 stored messages`, msg)
 
 	abs, err := filepath.Abs("testdata/wrong-promise.yaml")

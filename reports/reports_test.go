@@ -49,7 +49,7 @@ func TestMarkdownShowsAVerdictTablePerScenarioAndHowToReplayWhatFailed(t *testin
 	// The failing strategy: which message, which property, what was seen.
 	require.Contains(t, md, "#### ❌ `not-held` / `legacy` did not meet its expectation")
 	require.Regexp(t, "\\| `wamid\\.\\S+#0` \\| no-duplicate \\| 2 stored messages \\| 1, 2 \\|", md)
-	require.Contains(t, md, "expected 1 stored messages, saw 2 (runs 1, 2)")
+	require.Contains(t, md, "messages stored: expected 1, saw 2 (runs 1, 2)")
 	require.Contains(t, md, "```sh\ndedupsim run --strategy legacy testdata/not-held.yaml\n```")
 	// Strategies that met their expectation get no replay.
 	require.NotContains(t, md, "--strategy setnx")
@@ -96,7 +96,7 @@ func TestJUnitHasOneCasePerScenarioAndStrategyAndFailsWhereExpectationsDidNotHol
 	f := cases["not-held/legacy"].Failure
 	require.NotNil(t, f)
 	require.Equal(t, "expectation", f.Type)
-	require.Contains(t, f.Message, "expected 1 stored messages, saw 2")
+	require.Contains(t, f.Message, "messages stored: expected 1, saw 2")
 	require.Contains(t, f.Text, "no-duplicate: 2 stored messages (runs 1, 2)")
 	require.Contains(t, f.Text, "Replay: dedupsim run --strategy legacy testdata/not-held.yaml")
 	require.Regexp(t, `^\d+\.\d{3}$`, cases["not-held/legacy"].Time)

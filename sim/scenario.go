@@ -115,7 +115,7 @@ func Mismatches(e scenarios.Expectation, t Trial) []string {
 	var out []string
 	for _, tl := range j.Tallies {
 		if e.Messages != nil && tl.Messages != *e.Messages {
-			out = append(out, prefix+fmt.Sprintf("%s: expected %d stored messages, saw %d",
+			out = append(out, prefix+fmt.Sprintf("%s: messages stored: expected %d, saw %d",
 				tl.Part, *e.Messages, tl.Messages))
 		}
 		if e.Webhooks == nil {
@@ -124,8 +124,8 @@ func Mismatches(e scenarios.Expectation, t Trial) []string {
 		for sub, n := range webhookCounts(tl, t) {
 			if n != *e.Webhooks {
 				out = append(out, prefix+fmt.Sprintf(
-					"%s: expected %d distinct webhook ids at %s, saw %d",
-					tl.Part, *e.Webhooks, sub, n))
+					"%s: distinct webhook ids at %s: expected %d, saw %d",
+					tl.Part, sub, *e.Webhooks, n))
 			}
 		}
 	}

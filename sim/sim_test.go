@@ -103,8 +103,8 @@ func TestAWrongExpectationSaysWhichIDWhichPropertyAndWhatItSaw(t *testing.T) {
 	require.False(t, res.Held)
 	miss := strings.Join(res.Strategies[0].Mismatches, "\n")
 	id := "wamid.HBgLMTU1NTAwMDAwMDIVAgASGBQzQTVFNTcwMDAwMDAwMDAwMDAwMQA=#0"
-	require.Contains(t, miss, id+": expected 1 stored messages, saw 2")
-	require.Contains(t, miss, id+": expected 1 distinct webhook ids at /webhooks/crm, saw 2")
+	require.Contains(t, miss, id+": messages stored: expected 1, saw 2")
+	require.Contains(t, miss, id+": distinct webhook ids at /webhooks/crm: expected 1, saw 2")
 	require.Contains(t, miss, "property no-duplicate broke: "+id+": 2 stored messages")
 }
 

@@ -155,7 +155,7 @@ expect:
 	code, out, errOut := call(t, "run", file(t, text))
 	require.Equal(t, ExitNotHeld, code, errOut)
 	require.Contains(t, out, "legacy did not meet its expectation")
-	require.Contains(t, out, "#0: expected 1 stored messages, saw 2")
+	require.Contains(t, out, "#0: messages stored: expected 1, saw 2")
 	require.Contains(t, out, "property no-duplicate broke")
 }
 
