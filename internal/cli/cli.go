@@ -120,16 +120,33 @@ func helpCmd(args []string, stdout, stderr io.Writer) int {
 }
 
 // parse parses fs's flags from args, writing usage errors to stderr. It
-// returns errUsage for a bad flag and flag.ErrHelp for -h.
+// returns errUsage for a bad flag and flag.ErrHelp for -h. Flags may come
+// after the arguments too (dedupsim run c01-original-race --html r.html);
+// "--" ends the flags, and fs.Args() holds the arguments in their order.
 func parse(fs *flag.FlagSet, args []string, stderr io.Writer) error {
 	fs.SetOutput(stderr)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return err
+			}
+			return errUsage
 		}
-		return errUsage
+		rest := fs.Args()
+		// The flag package stops at "--" and drops it; what follows is
+		// all arguments.
+		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
+			positional = append(positional, rest...)
+			break
+		}
+		if len(rest) == 0 {
+			break
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
 	}
-	return nil
+	return fs.Parse(append([]string{"--"}, positional...))
 }
 
 // usage returns a FlagSet.Usage that prints a synopsis, a description and

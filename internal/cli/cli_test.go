@@ -226,6 +226,20 @@ func TestStrategyRunsOnlyTheNamedStrategies(t *testing.T) {
 	require.Contains(t, out, "(1 scenario, 2 runs)")
 }
 
+// Flags may follow the scenario, as people type them; after "--" every
+// word is a scenario, even one that looks like a flag.
+func TestFlagsAfterTheScenarioAreFlags(t *testing.T) {
+	code, out, errOut := call(t, "run", "c01-original-race", "--runs", "1",
+		"--strategy", "setnx")
+	require.Equal(t, ExitOK, code, errOut)
+	require.Contains(t, out, "(1 scenario, 1 run)")
+
+	code, out, errOut = call(t, "validate", "c01-original-race", "--", "--runs")
+	require.Equal(t, ExitBadInput, code)
+	require.Contains(t, out, "c01-original-race")
+	require.Contains(t, errOut, "scenario --runs: no such file")
+}
+
 func TestAnUnknownStrategyIsBadInputAndNamesTheKnownOnes(t *testing.T) {
 	code, out, errOut := call(t, "run", "--strategy", "setnx,nope", "c01-original-race")
 	require.Equal(t, ExitBadInput, code)
