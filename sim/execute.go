@@ -217,11 +217,19 @@ func (e *runEnv) process(ctx context.Context, w *flow.Worker, tr checkpoint.Trac
 // is done and no job is left, or when ctx ends.
 func (e *runEnv) take(ctx context.Context, worker string) (*queue.Lease, error) {
 	e.idle.Add(1)
-	defer e.idle.Add(-1)
+	idle := true
+	defer func() {
+		if idle {
+			e.idle.Add(-1)
+		}
+	}()
 	defer e.ctl.SetIdle(worker, false)
 	wait := poll
 	for {
-		lease, err := e.queue.Take(ctx)
+		lease, err := e.lease(ctx)
+		if lease != nil {
+			idle = false
+		}
 		if err != nil || lease != nil {
 			return lease, err
 		}
@@ -244,6 +252,21 @@ func (e *runEnv) take(ctx context.Context, worker string) (*queue.Lease, error) 
 		// ten idle workers do not keep Postgres busy.
 		wait = min(2*wait, maxPoll)
 	}
+}
+
+// lease takes the next ready job, if any. A worker that gets one stops
+// counting as idle before a clock jump can look again: otherwise another
+// worker's jump could see every worker idle, miss the job just taken in
+// the queue, and move the clock a day ahead under it, expiring the keys
+// its job had just set.
+func (e *runEnv) lease(ctx context.Context) (*queue.Lease, error) {
+	e.jumpMu.RLock()
+	defer e.jumpMu.RUnlock()
+	lease, err := e.queue.Take(ctx)
+	if lease != nil {
+		e.idle.Add(-1)
+	}
+	return lease, err
 }
 
 // jump moves the clock to the next arrival or retry when every live worker

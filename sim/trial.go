@@ -123,7 +123,9 @@ type runEnv struct {
 	// live counts workers still running, idle those waiting for a job.
 	live, idle atomic.Int32
 	relayBusy  atomic.Bool
-	jumpMu     sync.Mutex
+	// jumpMu keeps a clock jump apart from a worker's lease: jump holds it
+	// to write, a lease to read (see lease).
+	jumpMu sync.RWMutex
 
 	mu        sync.Mutex
 	jobErrors []string
