@@ -322,28 +322,63 @@ func (c *checker) body(d *Delivery, field string) ([]byte, string, error) {
 func (c *checker) schedule() error {
 	sc := &c.s.Schedule
 	switch sc.Kind {
-	case "", "free":
+	case "":
 		sc.Kind = "free"
-		if len(sc.Barriers) > 0 {
-			return c.fail("schedule.barriers", "barriers need kind: barrier")
-		}
+	case "free", "barrier", "script", "random", "pct", "exhaustive":
+	default:
+		return c.fail("schedule.kind", "unknown schedule %q (known: free, barrier, "+
+			"script, random, pct, exhaustive)", sc.Kind)
+	}
+	if err := c.kindFields(); err != nil {
+		return err
+	}
+	switch sc.Kind {
 	case "barrier":
-		if sc.ReleaseTogether {
-			return c.fail("schedule.release_together", "goes with kind: free")
-		}
 		if len(sc.Barriers) == 0 {
 			return c.fail("schedule.barriers", "kind barrier needs at least one barrier")
 		}
 	case "script", "random", "pct", "exhaustive":
 		return c.serialSchedule()
-	default:
-		return c.fail("schedule.kind", "unknown schedule %q (known: free, barrier, "+
-			"script, random, pct, exhaustive)", sc.Kind)
 	}
 	for i := range sc.Barriers {
 		if err := c.barrier(i); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// kindFields refuses a schedule field its kind does not take, even one
+// written as its zero value: a misplaced field would otherwise be ignored
+// without a word.
+func (c *checker) kindFields() error {
+	sc := &c.s.Schedule
+	for _, f := range []struct {
+		name  string
+		set   bool
+		kinds []string // the kinds that take it
+	}{
+		{"release_together", sc.ReleaseTogether, []string{"free"}},
+		{"barriers", len(sc.Barriers) > 0, []string{"barrier"}},
+		{"steps", len(sc.Steps) > 0, []string{"script"}},
+		{"per_strategy", len(sc.PerStrategy) > 0, []string{"script"}},
+		{"seed", sc.Seed != 0, []string{"random", "pct"}},
+		{"depth", sc.Depth != 0, []string{"pct"}},
+		{"max_steps", sc.MaxSteps != 0, []string{"pct"}},
+		{"max_runs", sc.MaxRuns != 0, []string{"exhaustive"}},
+		{"window", len(sc.Window) > 0, []string{"exhaustive"}},
+		{"no_prune", sc.NoPrune, []string{"exhaustive"}},
+	} {
+		field := "schedule." + f.name
+		if slices.Contains(f.kinds, sc.Kind) || !f.set && !given(c.data, "$."+field) {
+			continue
+		}
+		if len(f.kinds) == 1 {
+			return c.fail(field, "only kind %s takes %s, not kind %s", f.kinds[0],
+				f.name, sc.Kind)
+		}
+		return c.fail(field, "only kinds %s take %s, not kind %s",
+			strings.Join(f.kinds, " and "), f.name, sc.Kind)
 	}
 	return nil
 }

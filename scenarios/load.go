@@ -52,6 +52,9 @@ func LoadFile(name string) (*Scenario, error) {
 	if errors.Is(err, ErrPayloadTooLarge) {
 		return nil, &Error{File: name, Msg: "the file is larger than 3 MiB: not a scenario"}
 	}
+	if errors.Is(err, ErrNotRegular) {
+		return nil, &Error{File: name, Msg: "not a regular file: not a scenario"}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read scenario: %w", err)
 	}
@@ -73,9 +76,23 @@ const MaxPayload = 3 << 20
 // MaxPayload.
 var ErrPayloadTooLarge = errors.New("payload larger than 3 MiB")
 
+// ErrNotRegular is wrapped by the error for a payload or scenario file
+// that is a pipe, socket or device rather than a regular file.
+var ErrNotRegular = errors.New("not a regular file")
+
 // readLimited reads a payload or scenario file, refusing one over
-// MaxPayload rather than reading a huge or endless file into memory.
+// MaxPayload rather than reading a huge or endless file into memory. It
+// refuses a pipe, socket or device before opening it: opening a FIFO waits
+// for a writer, and reading one may never end. A directory fails to read,
+// as it always has.
 func readLimited(name string) ([]byte, error) {
+	fi, err := os.Stat(name)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() && !fi.IsDir() {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: ErrNotRegular}
+	}
 	f, err := os.Open(name)
 	if err != nil {
 		return nil, err
@@ -172,6 +189,21 @@ func position(data []byte, field string) (int, int) {
 		}
 	}
 	return 0, 0
+}
+
+// given reports whether the file writes the field given as a YAML path
+// such as "$.schedule.seed", whatever its value, even none.
+func given(data []byte, field string) bool {
+	f, err := parser.ParseBytes(data, 0)
+	if err != nil {
+		return false
+	}
+	yp, err := yaml.PathString(field)
+	if err != nil {
+		return false
+	}
+	node, err := yp.FilterFile(f)
+	return err == nil && node != nil
 }
 
 // parent drops the last step of a YAML path: "$.a[0].b" -> "$.a[0]".

@@ -5,7 +5,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -229,4 +231,53 @@ func TestDurationsPastAWeekAndHugeFilesAreRefused(t *testing.T) {
 
 	e = loadErr(t, strings.Replace(good, "workers: 2", "workers: \"\\u0007\\u0007\"", 1))
 	require.Contains(t, e.Msg, `must be a whole number, not "\a\a"`)
+}
+
+// loadPromptly loads the scenario at path, failing the test if loading
+// does not return within a few seconds.
+func loadPromptly(t *testing.T, path string) error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() {
+		_, err := LoadFile(path)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(5 * time.Second):
+		t.Fatalf("loading %s did not return", path)
+		return nil
+	}
+}
+
+func TestAFIFOAsPayloadOrScenarioIsRefusedWithoutWaitingForAWriter(t *testing.T) {
+	path := write(t, strings.Replace(good, "single-text.json", "fifo.json", 1))
+	require.NoError(t, syscall.Mkfifo(filepath.Join(filepath.Dir(path), "fifo.json"), 0o644))
+	err := loadPromptly(t, path)
+	require.ErrorIs(t, err, ErrInvalid)
+	var e *Error
+	require.ErrorAs(t, err, &e)
+	require.Equal(t, "deliveries[0].payload", e.Field)
+	require.Contains(t, e.Msg, "cannot read payload fifo.json")
+	require.Contains(t, e.Msg, "fifo.json: not a regular file")
+
+	fifo := filepath.Join(t.TempDir(), "scenario.yaml")
+	require.NoError(t, syscall.Mkfifo(fifo, 0o644))
+	err = loadPromptly(t, fifo)
+	require.ErrorIs(t, err, ErrInvalid)
+	require.EqualError(t, err, fifo+": not a regular file: not a scenario")
+}
+
+func TestADirectoryAsPayloadOrScenarioIsStillAnError(t *testing.T) {
+	path := write(t, strings.Replace(good, "single-text.json", "dir.json", 1))
+	require.NoError(t, os.Mkdir(filepath.Join(filepath.Dir(path), "dir.json"), 0o755))
+	_, err := LoadFile(path)
+	var e *Error
+	require.ErrorAs(t, err, &e)
+	require.Equal(t, "deliveries[0].payload", e.Field)
+	require.Contains(t, e.Msg, "is a directory")
+
+	_, err = LoadFile(t.TempDir())
+	require.ErrorContains(t, err, "is a directory")
 }

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 
@@ -34,19 +35,9 @@ func (s Schedule) ScriptFor(strategy string) []string {
 }
 
 // serialSchedule checks the fields of a serialized schedule and fills in
-// their defaults.
+// their defaults. kindFields has refused the fields of other kinds.
 func (c *checker) serialSchedule() error {
 	sc := &c.s.Schedule
-	if sc.ReleaseTogether || len(sc.Barriers) > 0 {
-		return c.fail("schedule.kind", "%s takes no barriers or release_together",
-			sc.Kind)
-	}
-	if sc.Kind != "script" && (len(sc.Steps) > 0 || len(sc.PerStrategy) > 0) {
-		return c.fail("schedule.steps", "steps go with kind: script")
-	}
-	if sc.Kind != "exhaustive" && (len(sc.Window) > 0 || sc.MaxRuns != 0) {
-		return c.fail("schedule.window", "window and max_runs go with kind: exhaustive")
-	}
 	switch sc.Kind {
 	case "script":
 		return c.script()
@@ -88,6 +79,10 @@ func (c *checker) script() error {
 			field = "schedule.per_strategy." + name
 		}
 		steps, err := schedule.ParseScript(items)
+		var se *schedule.StepError
+		if errors.As(err, &se) {
+			return c.fail(fmt.Sprintf("%s[%d]", field, se.Index), "%v", err)
+		}
 		if err != nil {
 			return c.fail(field, "%v", err)
 		}

@@ -1,6 +1,7 @@
 package schedule
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -17,26 +18,59 @@ type ScriptStep struct {
 	At     checkpoint.Name
 }
 
+// MaxScriptSteps bounds a script's steps, its repeats expanded: the cap a
+// scenario's runs have, far past the steps of any run.
+const MaxScriptSteps = 100000
+
+// StepError is ParseScript's error about one step.
+type StepError struct {
+	// Index is the step's place in the list, from 0.
+	Index int
+	Step  string
+	Err   error
+}
+
+// Error formats e as `step N "W1*x": message`, N counting from 1.
+func (e *StepError) Error() string {
+	return fmt.Sprintf("step %d %q: %v", e.Index+1, e.Step, e.Err)
+}
+
+// Unwrap returns the error about the step.
+func (e *StepError) Unwrap() error { return e.Err }
+
 // ParseScript reads script steps written "W1:claim.lookup" (W1 at that
 // checkpoint), "W1" (W1's next step, wherever it stands) or "W1*3" (W1's
-// next three steps).
+// next three steps). A repeat count, and the steps in all once repeats are
+// expanded, must be at most MaxScriptSteps; both are checked before a step
+// is expanded, so a huge count costs no memory. Its errors are *StepError.
 func ParseScript(items []string) ([]ScriptStep, error) {
 	var out []ScriptStep
 	for i, it := range items {
+		fail := func(format string, args ...any) error {
+			return &StepError{Index: i, Step: it, Err: fmt.Errorf(format, args...)}
+		}
 		w, at, ok := strings.Cut(strings.TrimSpace(it), ":")
 		n := 1
 		if name, count, many := strings.Cut(w, "*"); many && !ok {
 			c, err := strconv.Atoi(count)
-			if err != nil || c < 1 {
-				return nil, fmt.Errorf("step %d %q: bad repeat count", i+1, it)
+			switch {
+			case errors.Is(err, strconv.ErrRange) || err == nil && c > MaxScriptSteps:
+				return nil, fail("repeat count must be from 1 to %d, not %s",
+					MaxScriptSteps, count)
+			case err != nil || c < 1:
+				return nil, fail("bad repeat count")
 			}
 			w, n = name, c
 		}
 		if w == "" {
-			return nil, fmt.Errorf("step %d %q: no worker", i+1, it)
+			return nil, fail("no worker")
 		}
 		if ok && !checkpoint.Known(checkpoint.Name(at)) {
-			return nil, fmt.Errorf("step %d %q: %w %q", i+1, it, checkpoint.ErrUnknown, at)
+			return nil, fail("%w %q", checkpoint.ErrUnknown, at)
+		}
+		if len(out)+n > MaxScriptSteps {
+			return nil, fail("the steps, repeats expanded, must be at most %d in all",
+				MaxScriptSteps)
 		}
 		for range n {
 			out = append(out, ScriptStep{Worker: w, At: checkpoint.Name(at)})

@@ -223,3 +223,28 @@ func TestATokenCutShortOrEditedIsRefused(t *testing.T) {
 		require.ErrorIs(t, err, ErrToken, name)
 	}
 }
+
+func TestARepeatCountOrScriptOverTheCapIsRefusedBeforeItIsExpanded(t *testing.T) {
+	var se *StepError
+	_, err := ParseScript([]string{"W2", "W1*2000000000"})
+	require.ErrorAs(t, err, &se)
+	require.Equal(t, 1, se.Index)
+	require.EqualError(t, err, `step 2 "W1*2000000000": repeat count must be `+
+		`from 1 to 100000, not 2000000000`)
+
+	_, err = ParseScript([]string{"W1*99999999999999999999"})
+	require.ErrorContains(t, err, "repeat count must be from 1 to 100000")
+
+	steps, err := ParseScript([]string{"W1*50000", "W2*49999", "W1"})
+	require.NoError(t, err)
+	require.Len(t, steps, MaxScriptSteps)
+	_, err = ParseScript([]string{"W1*50000", "W2*50000", "W1"})
+	require.ErrorAs(t, err, &se)
+	require.Equal(t, 2, se.Index)
+	require.ErrorContains(t, err, "the steps, repeats expanded, must be at most 100000 in all")
+
+	_, err = ParseScript([]string{"W1:claim.nope"})
+	require.ErrorIs(t, err, checkpoint.ErrUnknown)
+	_, err = ParseScript([]string{"W1*0"})
+	require.ErrorContains(t, err, "bad repeat count")
+}
