@@ -343,3 +343,78 @@ func TestMatrixTakesNoArgumentsAndRunsNothingWithOne(t *testing.T) {
 	require.Contains(t, errOut, `unexpected argument "c01" (pick scenarios with -scenarios)`)
 	require.NotContains(t, errOut, "matrix: 1/")
 }
+
+func TestAReportNeverReplacesAScenarioOrPayloadTheRunReads(t *testing.T) {
+	path := file(t, scenario)
+	dir := filepath.Dir(path)
+	payload := filepath.Join(dir, "single-text.json")
+	alias := filepath.Join(dir, "alias.yaml")
+	require.NoError(t, os.Link(path, alias))
+	before, err := os.ReadFile(path)
+	require.NoError(t, err)
+	for _, c := range []struct {
+		flag, report, want string
+	}{
+		{"--json", path, "-json: " + path + " is the scenario file " + path},
+		{"--html", path, "-html: " + path + " is the scenario file"},
+		{"--junit", alias, "-junit: " + alias + " is the scenario file " + path},
+		{"--markdown", filepath.Join(dir, ".", "s.yaml"), "is the scenario file"},
+		{"--markdown", payload, "-markdown: " + payload + " is the payload file " +
+			payload + " of scenario " + path + ", which the run reads; name another file"},
+	} {
+		code, out, errOut := call(t, "run", c.flag, c.report, path)
+		require.Equal(t, ExitBadInput, code, "%s %s: %s", c.flag, c.report, errOut)
+		require.Empty(t, out, "nothing ran")
+		require.Contains(t, errOut, c.want)
+		require.Equal(t, 1, strings.Count(errOut, "\n"), "one line: %s", errOut)
+	}
+	after, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Equal(t, before, after)
+}
+
+func TestAReportBesideTheScenarioIsStillWritten(t *testing.T) {
+	path := file(t, scenario)
+	report := filepath.Join(filepath.Dir(path), "s.json")
+	code, _, errOut := call(t, "run", "--json", report, path)
+	require.Equal(t, ExitOK, code, errOut)
+	require.FileExists(t, report)
+}
+
+func TestExternalURLsThatDoNotParseAreBadInputNamingTheFlag(t *testing.T) {
+	pg, rd := "postgres://u@localhost/d", "redis://localhost:6379/0"
+	for _, c := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"postgres", []string{"--postgres-url", "::bad", "--redis-url", "nope"},
+			"dedupsim run: -postgres-url: cannot parse `::bad`"},
+		{"redis", []string{"--postgres-url", pg, "--redis-url", "nope"},
+			"dedupsim run: -redis-url: cannot parse nope: invalid URL scheme"},
+		{"redis with a password", []string{"--postgres-url", pg, "--redis-url",
+			"redis://u:secret@%zz/0"}, `-redis-url: cannot parse (unparsable URL): ` +
+			`invalid URL escape "%zz"`},
+		{"postgres with a password", []string{"--postgres-url",
+			"postgres://u:secret@localhost:99999999/d", "--redis-url", rd},
+			"-postgres-url: cannot parse `postgres://u:xxxxx@localhost:99999999/d`: " +
+				"invalid port"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			args := append(append([]string{"run", "--backend", "external"}, c.args...),
+				"c01-original-race")
+			code, out, errOut := call(t, args...)
+			require.Equal(t, ExitBadInput, code, errOut)
+			require.Empty(t, out, "nothing ran")
+			require.Contains(t, errOut, c.want)
+			require.NotContains(t, errOut, "secret")
+			require.NotContains(t, errOut, "start backend")
+		})
+	}
+
+	t.Setenv("DATABASE_URL", "::bad")
+	t.Setenv("REDIS_URL", rd)
+	code, _, errOut := call(t, "run", "c01-original-race")
+	require.Equal(t, ExitBadInput, code, errOut)
+	require.Contains(t, errOut, "dedupsim run: $DATABASE_URL: cannot parse `::bad`")
+}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"flag"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/dedupsim/dedupsim/core/checkpoint"
+	"github.com/dedupsim/dedupsim/core/claim"
 	"github.com/dedupsim/dedupsim/core/ingest"
 	"github.com/dedupsim/dedupsim/sim/backend/containers"
 	"github.com/dedupsim/dedupsim/sim/live"
@@ -42,7 +44,8 @@ func addEndpointFlags(fs *flag.FlagSet, o *endpointOptions) {
 	fs.StringVar(&b.redisImage, "redis-image", "", "containers: the Redis `IMAGE` "+
 		"(default $"+containers.RedisImageEnv+")")
 	fs.IntVar(&o.workers, "workers", live.DefaultWorkers,
-		"how many workers take jobs from the queue")
+		fmt.Sprintf("how many workers take jobs from the queue, 1 to %d "+
+			"(0 means the default, %d)", maxEndpointWorkers, live.DefaultWorkers))
 	fs.StringVar(&o.strat, "strategy", live.DefaultStrategy,
 		"the workers' dedup strategy `NAME`")
 	fs.Var(&o.inboxes, "inbox",
@@ -55,10 +58,34 @@ func addEndpointFlags(fs *flag.FlagSet, o *endpointOptions) {
 	fs.BoolVar(&o.verbose, "v", false, "log the backend's and the endpoint's steps")
 }
 
-// config turns the options into an endpoint Config.
+// maxEndpointWorkers is the most workers serve and replay start: as many
+// as a scenario may have. Each holds Postgres connections, and the
+// servers take a few hundred.
+const maxEndpointWorkers = 256
+
+// check rejects worker flags the endpoint cannot run with, naming the
+// flag.
+func (o endpointOptions) check() error {
+	if o.workers < 0 || o.workers > maxEndpointWorkers {
+		return fmt.Errorf("-workers must be from 1 to %d (0 means the default, %d), "+
+			"not %d", maxEndpointWorkers, live.DefaultWorkers, o.workers)
+	}
+	if o.strat != "" && !slices.Contains(claim.Names(), o.strat) {
+		return fmt.Errorf("-strategy: unknown strategy %q (known: %s)", o.strat,
+			strings.Join(claim.Names(), ", "))
+	}
+	if o.pause < 0 {
+		return fmt.Errorf("-pause must not be negative, not %s", o.pause)
+	}
+	return nil
+}
+
+// config turns the options into an endpoint Config, with the defaults
+// filled in so that what it says is what runs.
 func (o endpointOptions) config(secret, token string) live.Config {
-	cfg := live.Config{AppSecret: secret, VerifyToken: token,
-		Inboxes: o.inboxes, Strategy: o.strat, Workers: o.workers}
+	cfg := live.Config{AppSecret: secret, VerifyToken: token, Inboxes: o.inboxes,
+		Strategy: cmp.Or(o.strat, live.DefaultStrategy),
+		Workers:  cmp.Or(o.workers, live.DefaultWorkers)}
 	if o.pauseAt != "" {
 		cfg.Pause = live.Pause{At: checkpoint.Name(o.pauseAt), For: o.pause}
 	}

@@ -207,3 +207,73 @@ func TestHelpTeachesServeReplayAndScrub(t *testing.T) {
 	_, out, _ := call(t, "help")
 	require.Contains(t, out, "scrub")
 }
+
+func TestReplayRefusesBadEndpointFlagsBeforeAnythingRuns(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--workers", "100000000"},
+			"dedupsim replay: -workers must be from 1 to 256 (0 means the default, 4), " +
+				"not 100000000"},
+		{[]string{"--workers", "-3"}, "-workers must be from 1 to 256"},
+		{[]string{"--wait", "-1s"}, "dedupsim replay: -wait must not be negative, not -1s"},
+		{[]string{"--speed", "NaN"}, "-speed must be positive and finite, not NaN"},
+		{[]string{"--speed", "Inf"}, "-speed must be positive and finite, not +Inf"},
+		{[]string{"--speed", "-1"}, "-speed must be positive and finite, not -1"},
+		{[]string{"--strategy", "bogus"}, `dedupsim replay: -strategy: unknown strategy ` +
+			`"bogus" (known: advisory, db-unique, legacy,`},
+		{[]string{"--pause", "-1s"}, "-pause must not be negative"},
+	} {
+		args := append(append([]string{"replay", "--app-secret", burstSecret}, c.args...),
+			burstFile)
+		code, out, errOut := call(t, args...)
+		require.Equal(t, ExitBadInput, code, "%v: %s", c.args, errOut)
+		require.Empty(t, out, "%v: nothing ran", c.args)
+		require.Contains(t, errOut, c.want)
+		require.Equal(t, 1, strings.Count(errOut, "\n"), "one line: %s", errOut)
+	}
+}
+
+func TestReplayWithWorkers0RunsTheDefaultAndSaysHowMany(t *testing.T) {
+	code, out, errOut := call(t, "replay", "--app-secret", burstSecret, "--workers", "0",
+		burstFile)
+	require.Equal(t, ExitOK, code, errOut)
+	require.Contains(t, out, "(strategy db-unique, 4 workers, speed 1)")
+	_, help, _ := call(t, "help", "replay")
+	require.Contains(t, help, "0 means the default, 4")
+}
+
+func TestReplayRefusesAnInboxListThatRoutesNoneOfTheCapture(t *testing.T) {
+	code, out, errOut := call(t, "replay", "--app-secret", burstSecret,
+		"--inbox", "1,2", burstFile)
+	require.Equal(t, ExitBadInput, code, errOut)
+	require.Empty(t, out, "nothing ran")
+	require.Contains(t, errOut, "dedupsim replay: -inbox: no body of the capture is "+
+		"for 1, 2, so no message would be routed and the replay would check nothing; "+
+		"its bodies name phone number ids 200000000000001")
+}
+
+func TestServeRefusesAnAddressWithoutAUsablePortAndBadWorkerFlags(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--addr", "127.0.0.1:99999"}, `dedupsim serve: -addr: port "99999" ` +
+			`of 127.0.0.1:99999 must be a number from 0 (a free port) to 65535`},
+		{[]string{"--addr", "127.0.0.1:-1"}, `-addr: port "-1"`},
+		{[]string{"--addr", "127.0.0.1:http"}, `-addr: port "http"`},
+		{[]string{"--addr", "127.0.0.1"}, `-addr: "127.0.0.1" is not HOST:PORT`},
+		{[]string{"--addr", "0.0.0.0:8080"}, "-addr: address \"0.0.0.0:8080\": not a " +
+			"loopback address"},
+		{[]string{"--workers", "-3"}, "dedupsim serve: -workers must be from 1 to 256"},
+		{[]string{"--strategy", "bogus"}, `dedupsim serve: -strategy: unknown strategy`},
+		{[]string{"--drain", "-1s"}, "-drain must not be negative"},
+	} {
+		args := append([]string{"serve", "--app-secret", "s", "--inbox", "1"}, c.args...)
+		code, out, errOut := call(t, args...)
+		require.Equal(t, ExitBadInput, code, "%v: %s", c.args, errOut)
+		require.Empty(t, out, "%v: nothing ran", c.args)
+		require.Contains(t, errOut, c.want)
+	}
+}

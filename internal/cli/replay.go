@@ -7,7 +7,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/dedupsim/dedupsim/capture"
@@ -32,7 +35,8 @@ func replayFlags(o *replayOptions) *flag.FlagSet {
 	fs.Float64Var(&o.speed, "speed", 1,
 		"replay `FACTOR` times faster than recorded (10: a second becomes 100 ms)")
 	fs.DurationVar(&o.wait, "wait", 30*time.Second,
-		"after the last answer, how long the workers may take to finish the queue")
+		"after the last answer, how long the workers may take to finish the queue "+
+			"(not negative)")
 	fs.IntVar(&o.expectRows, "expect-messages", -1,
 		"expect `N` stored messages per message part; -1 expects nothing")
 	fs.IntVar(&o.expectHooks, "expect-webhooks", -1,
@@ -76,15 +80,25 @@ func replayCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "dedupsim replay: %v\n", err)
 		return ExitBadInput
 	}
-	ds = o.sign(ds, stdout)
+	ids := phoneNumberIDs(ds)
 	if len(o.inboxes) == 0 {
-		o.inboxes = phoneNumberIDs(ds)
+		o.inboxes = ids
 	}
 	if len(o.inboxes) == 0 {
 		fmt.Fprintln(stderr, "dedupsim replay: no body names a phone number id; "+
 			"give -inbox")
 		return ExitBadInput
 	}
+	if len(ids) > 0 && !slices.ContainsFunc(ids, func(id string) bool {
+		return slices.Contains(o.inboxes, id)
+	}) {
+		fmt.Fprintf(stderr, "dedupsim replay: -inbox: no body of the capture is for %s, "+
+			"so no message would be routed and the replay would check nothing; "+
+			"its bodies name phone number ids %s\n", strings.Join(o.inboxes, ", "),
+			strings.Join(ids, ", "))
+		return ExitBadInput
+	}
+	ds = o.sign(ds, stdout)
 	return o.replay(ctx, files[0], ds, stdout, stderr)
 }
 
@@ -96,10 +110,15 @@ func (o replayOptions) load(files []string) ([]capture.Delivery, error) {
 	case o.secret == "" && o.appSecret == "":
 		return nil, errors.New("give -app-secret (the secret the capture was " +
 			"signed with) or -secret (to sign it anew)")
-	case o.speed <= 0:
-		return nil, fmt.Errorf("-speed must be positive, not %v", o.speed)
+	case !(o.speed > 0) || math.IsInf(o.speed, 1):
+		return nil, fmt.Errorf("-speed must be positive and finite, not %v", o.speed)
+	case o.wait < 0:
+		return nil, fmt.Errorf("-wait must not be negative, not %s", o.wait)
 	case o.expectRows < -1 || o.expectHooks < -1:
 		return nil, errors.New("-expect-messages and -expect-webhooks count from 0")
+	}
+	if err := o.endpointOptions.check(); err != nil {
+		return nil, err
 	}
 	ds, err := capture.ReadFile(files[0])
 	if err == nil && len(ds) == 0 {

@@ -8,11 +8,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
 	"golang.org/x/term"
 
 	"github.com/dedupsim/dedupsim/reports"
@@ -130,7 +133,11 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "dedupsim run: %v\n", err)
 		return ExitBadInput
 	}
-	if !strategiesAndReportsOK(scs, o, stderr) {
+	var ins []input
+	for i, arg := range scenarioArgs(fs.Args(), o.shipped) {
+		ins = append(ins, inputs(arg, scs[i])...)
+	}
+	if !strategiesAndReportsOK(scs, ins, o, stderr) {
 		return ExitBadInput
 	}
 	if err := replayFits(scs, o.replay); err != nil {
@@ -295,8 +302,10 @@ func writeFile(path string, write func(io.Writer) error) error {
 }
 
 // strategiesAndReportsOK narrows the scenarios to -strategy and checks
-// that every report can be written, saying on stderr what is wrong.
-func strategiesAndReportsOK(scs []*scenarios.Scenario, o runOptions, stderr io.Writer) bool {
+// that every report can be written, and would replace none of ins, the
+// files the scenarios read, saying on stderr what is wrong.
+func strategiesAndReportsOK(scs []*scenarios.Scenario, ins []input, o runOptions,
+	stderr io.Writer) bool {
 	if err := restrict(scs, o.strategies); err != nil {
 		fmt.Fprintf(stderr, "dedupsim run: -strategy: %v\n", err)
 		return false
@@ -305,6 +314,11 @@ func strategiesAndReportsOK(scs []*scenarios.Scenario, o runOptions, stderr io.W
 	for _, f := range o.reportFiles() {
 		if err := checkWritable(f.path); err != nil {
 			fmt.Fprintf(stderr, "dedupsim run: -%s: %v\n", f.flag, err)
+			return false
+		}
+		if in, ok := readBy(f.path, ins); ok && f.path != "" {
+			fmt.Fprintf(stderr, "dedupsim run: -%s: %s is %s, which the run reads; "+
+				"name another file\n", f.flag, f.path, in.what)
 			return false
 		}
 		if other, ok := used[filepath.Clean(f.path)]; ok && f.path != "" {
@@ -435,7 +449,7 @@ func (o runOptions) backendName() (string, error) {
 	switch o.backend {
 	case "auto":
 		if pg != "" && rd != "" {
-			return "external", nil
+			return "external", o.checkURLs()
 		}
 		if o.postgresURL != "" || o.redisURL != "" {
 			return "", errors.New("-postgres-url and -redis-url go together " +
@@ -447,12 +461,42 @@ func (o runOptions) backendName() (string, error) {
 			return "", errors.New("-backend external needs -postgres-url and " +
 				"-redis-url (or DATABASE_URL and REDIS_URL)")
 		}
-		return "external", nil
+		return "external", o.checkURLs()
 	case "embedded", "containers":
 		return o.backend, nil
 	}
 	return "", fmt.Errorf("unknown backend %q (known: auto, embedded, external, "+
 		"containers)", o.backend)
+}
+
+// checkURLs parses the external servers' URLs as the backend will, so
+// that one that cannot be parsed is bad input, named by its flag (or
+// environment variable), before anything starts. Whether the servers
+// answer is for the backend to find out.
+func (o runOptions) checkURLs() error {
+	pg, rd := o.urls()
+	pgName, rdName := "-postgres-url", "-redis-url"
+	if o.postgresURL == "" {
+		pgName = "$DATABASE_URL"
+	}
+	if o.redisURL == "" {
+		rdName = "$REDIS_URL"
+	}
+	// pgx leaves the password out of its message.
+	if _, err := pgxpool.ParseConfig(pg); err != nil {
+		return fmt.Errorf("%s: %w", pgName, err)
+	}
+	if _, err := redis.ParseURL(rd); err != nil {
+		// A url.Error quotes the whole URL, password and all: keep only
+		// what is wrong with it.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		why := strings.TrimSuffix(strings.TrimPrefix(err.Error(), "redis: "), ": ")
+		return fmt.Errorf("%s: cannot parse %s: %s", rdName, external.RedactURL(rd), why)
+	}
+	return nil
 }
 
 // urls are the external servers' URLs: the flags, else the environment.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/dedupsim/dedupsim/scenarios"
@@ -15,9 +16,7 @@ import (
 // scenario when no such file exists. It reads every one before returning,
 // so a run starts only when all are good.
 func load(args []string, shipped bool) ([]*scenarios.Scenario, error) {
-	if shipped {
-		args = append(scenarios.Shipped(), args...)
-	}
+	args = scenarioArgs(args, shipped)
 	if len(args) == 0 {
 		return nil, fmt.Errorf("%w: name at least one scenario file or shipped "+
 			"scenario (see dedupsim list)", errUsage)
@@ -31,6 +30,70 @@ func load(args []string, shipped bool) ([]*scenarios.Scenario, error) {
 		out = append(out, sc)
 	}
 	return out, nil
+}
+
+// scenarioArgs is what load loads, in order: with -shipped every shipped
+// scenario first, then the arguments.
+func scenarioArgs(args []string, shipped bool) []string {
+	if shipped {
+		return append(scenarios.Shipped(), args...)
+	}
+	return args
+}
+
+// input is a file on disk that a scenario reads, and what it is to the
+// scenario, for messages.
+type input struct {
+	path string
+	what string
+}
+
+// inputs lists the files on disk that sc, loaded from arg, reads: the
+// scenario file and the payload files its deliveries name, resolved
+// against the scenario's folder as the loader resolves them. A shipped
+// scenario reads its files from the binary and none from disk.
+func inputs(arg string, sc *scenarios.Scenario) []input {
+	// loadOne reads a file when one exists at arg, else a shipped scenario.
+	if _, err := os.Stat(arg); err != nil {
+		return nil
+	}
+	out := []input{{arg, "the scenario file " + arg}}
+	for _, d := range sc.Deliveries {
+		if d.Payload == "" {
+			continue
+		}
+		p := d.Payload
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(filepath.Dir(arg), p)
+		}
+		out = append(out, input{p, fmt.Sprintf("the payload file %s of scenario %s",
+			p, arg)})
+	}
+	return out
+}
+
+// readBy returns the input that path names, if it is one: the same file
+// where both exist, else the same cleaned absolute path.
+func readBy(path string, ins []input) (input, bool) {
+	for _, in := range ins {
+		if sameFile(path, in.path) {
+			return in, true
+		}
+	}
+	return input{}, false
+}
+
+// sameFile reports whether paths a and b name one file: the same file
+// where both exist, else the same cleaned absolute path.
+func sameFile(a, b string) bool {
+	sa, errA := os.Stat(a)
+	sb, errB := os.Stat(b)
+	if errA == nil && errB == nil {
+		return os.SameFile(sa, sb)
+	}
+	absA, errA := filepath.Abs(a)
+	absB, errB := filepath.Abs(b)
+	return errA == nil && errB == nil && absA == absB
 }
 
 func loadOne(arg string) (*scenarios.Scenario, error) {

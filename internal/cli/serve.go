@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"strconv"
 	"time"
 
 	"github.com/dedupsim/dedupsim/sim/backend"
@@ -88,8 +90,30 @@ func (o serveOptions) check(fs *flag.FlagSet) error {
 		return errors.New("-app-secret is required: the secret that signs deliveries")
 	case len(o.inboxes) == 0:
 		return errors.New("-inbox is required: the phone number ids to route")
+	case o.drain < 0:
+		return fmt.Errorf("-drain must not be negative, not %s", o.drain)
 	}
-	return live.CheckLoopback(o.addr)
+	if err := o.endpointOptions.check(); err != nil {
+		return err
+	}
+	return checkAddr(o.addr)
+}
+
+// checkAddr checks -addr before anything starts: a host:port whose port
+// is a number from 0 (a free port) to 65535, on the loopback interface.
+func checkAddr(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("-addr: %q is not HOST:PORT: %w", addr, err)
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return fmt.Errorf("-addr: port %q of %s must be a number from 0 (a free port) "+
+			"to 65535", port, addr)
+	}
+	if err := live.CheckLoopback(addr); err != nil {
+		return fmt.Errorf("-addr: %w", err)
+	}
+	return nil
 }
 
 // finishServe stops the endpoint, drains the queue and prints the summary.

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -118,8 +117,12 @@ func shrinkCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if err := checkWritable(o.out); err != nil {
 		return bad("-out: %v", err)
 	}
-	if same(o.out, fs.Arg(0)) {
-		return bad("-out: %s is the scenario being shrunk; name another file", o.out)
+	if in, ok := readBy(o.out, inputs(fs.Arg(0), sc)); ok {
+		if in.path == fs.Arg(0) {
+			return bad("-out: %s is the scenario being shrunk; name another file", o.out)
+		}
+		return bad("-out: %s is %s, which the shrink reads; name another file",
+			o.out, in.what)
 	}
 
 	level := slog.LevelWarn
@@ -168,16 +171,6 @@ func shrinkCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	printShrunk(stdout, sc.Name, o.out, res)
 	return ExitOK
-}
-
-// same reports whether paths a and b name one existing file.
-func same(a, b string) bool {
-	sa, err := os.Stat(a)
-	if err != nil {
-		return false
-	}
-	sb, err := os.Stat(b)
-	return err == nil && os.SameFile(sa, sb)
 }
 
 // printShrunk is the summary of a shrink.

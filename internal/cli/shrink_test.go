@@ -73,6 +73,12 @@ func TestBadShrinkInputExits2AndRunsNothing(t *testing.T) {
 		"missing folder": {[]string{"-strategy", "legacy", "-out", "/nonexistent/x.yaml", path},
 			"folder /nonexistent does not exist"},
 		"no such scenario": {[]string{"nope.yaml"}, "no such file"},
+		"out is the scenario": {[]string{"-strategy", "legacy", "-out", path, path},
+			"-out: " + path + " is the scenario being shrunk; name another file"},
+		"out is its payload": {[]string{"-strategy", "legacy", "-out",
+			filepath.Join(filepath.Dir(path), "single-text.json"), path},
+			"is the payload file " + filepath.Join(filepath.Dir(path), "single-text.json") +
+				" of scenario " + path + ", which the shrink reads; name another file"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			code, stdout, stderr := call(t, append([]string{"shrink"}, c.args...)...)
