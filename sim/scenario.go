@@ -59,6 +59,11 @@ func RunScenario(ctx context.Context, b backend.Backend, sc *scenarios.Scenario,
 	started := time.Now()
 	res := ScenarioResult{Scenario: sc.Name, Path: sc.Path, Description: sc.Description,
 		Backend: b.Name(), Workers: sc.Workers, Held: true}
+	if opts.Replay != "" {
+		if err := CheckReplay(sc, opts.Replay); err != nil {
+			return res, err
+		}
+	}
 	for _, cfg := range sc.Configs() {
 		sched, err := newRunner(sc, cfg, runs, opts)
 		if err != nil {
@@ -90,9 +95,6 @@ func RunScenario(ctx context.Context, b backend.Backend, sc *scenarios.Scenario,
 		sr.Coverage = sched.coverage(sr.Trials)
 		res.Held = res.Held && sr.Held
 		res.Strategies = append(res.Strategies, sr)
-	}
-	if err := replayFound(sc, opts, res); err != nil {
-		return res, err
 	}
 	res.Duration = time.Since(started)
 	log.Info("scenario done", "scenario", sc.Name, "backend", b.Name(),

@@ -4,10 +4,13 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 
 	"github.com/dedupsim/dedupsim/core/checkpoint"
+	"github.com/dedupsim/dedupsim/core/claim"
+	"github.com/dedupsim/dedupsim/core/flow"
 	"github.com/dedupsim/dedupsim/scenarios"
 	"github.com/dedupsim/dedupsim/sim/check"
 	"github.com/dedupsim/dedupsim/sim/history"
@@ -263,15 +266,85 @@ func unknownWhy(t Trial) string {
 	return fmt.Sprintf("verdict unknown: the run passed its deadline; stuck: %v", t.Stuck)
 }
 
-// replayFound checks that a replay token named a configuration of sc.
-func replayFound(sc *scenarios.Scenario, opts Options, res ScenarioResult) error {
-	if opts.Replay == "" || len(res.Strategies) > 0 {
-		return nil
+// CheckReplay checks a replay token against sc before anything runs: it
+// must read, name one of sc's configurations, and fix steps of sc's own
+// workers at checkpoints that configuration passes. Its error wraps
+// schedule.ErrToken, and ErrRefused as the scenario is not run.
+func CheckReplay(sc *scenarios.Scenario, token string) error {
+	err := checkReplay(sc, token)
+	if err != nil {
+		return refusal{err}
 	}
-	tok, err := schedule.ParseToken(opts.Replay)
+	return nil
+}
+
+func checkReplay(sc *scenarios.Scenario, token string) error {
+	tok, err := schedule.ParseToken(token)
 	if err != nil {
 		return err
 	}
-	return fmt.Errorf("%w: scenario %s has no configuration %s", schedule.ErrToken,
-		sc.Name, tok.Config)
+	configs := sc.Configs()
+	i := slices.IndexFunc(configs, func(c scenarios.Config) bool {
+		return c.Name() == tok.Config
+	})
+	if i < 0 {
+		return fmt.Errorf("%w: scenario %s has no configuration %s", schedule.ErrToken,
+			sc.Name, tok.Config)
+	}
+	cfg := configs[i]
+	workers := scenarios.WorkerNames(sc.Workers)
+	for n, s := range tok.Steps {
+		if !slices.Contains(workers, s.Worker) {
+			return fmt.Errorf("%w: step %d names worker %s; scenario %s has %s",
+				schedule.ErrToken, n+1, s.Worker, sc.Name, workerRange(workers))
+		}
+	}
+	st, err := claim.New(cfg.Strategy)
+	if err != nil {
+		return err
+	}
+	passed := flow.Checkpoints(st, len(sc.Subscribers) > 0, cfg.Mutex != "",
+		carriesMedia(sc))
+	for n, s := range tok.Steps {
+		if s.At != "" && !slices.Contains(passed, s.At) {
+			return fmt.Errorf("%w: step %d, %s:%s: %s never passes checkpoint %s",
+				schedule.ErrToken, n+1, s.Worker, s.At, cfg.Name(), s.At)
+		}
+	}
+	return nil
+}
+
+// refusal is a replay token's error: it wraps ErrRefused too, without
+// saying so, as its own message says why.
+type refusal struct{ error }
+
+func (r refusal) Unwrap() []error { return []error{r.error, ErrRefused} }
+
+// workerRange names workers W1 … Wn: "only W1", "W1 and W2" or "W1 to W4".
+func workerRange(workers []string) string {
+	switch len(workers) {
+	case 0:
+		return "no workers"
+	case 1:
+		return "only " + workers[0]
+	case 2:
+		return workers[0] + " and " + workers[1]
+	}
+	return workers[0] + " to " + workers[len(workers)-1]
+}
+
+// carriesMedia reports whether any of sc's deliveries carries a media
+// message, so that its workers pass media.fetch.
+func carriesMedia(sc *scenarios.Scenario) bool {
+	for _, a := range sc.Arrivals {
+		if a.Parsed == nil {
+			continue
+		}
+		for _, m := range a.Parsed.Messages {
+			if m.Media != nil {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -165,9 +165,83 @@ func TestAFailingScheduleShrinksToTheStepsThatMatter(t *testing.T) {
 }
 
 func TestAReplayOfAnotherScenariosConfigurationIsAnError(t *testing.T) {
-	tok := schedule.Token{Config: "advisory", Scheduler: "script"}
-	_, err := sim.RunScenario(ctx(t), testenv.Backend(t),
-		scenario(t, serialRace("setnx", "{kind: random}")),
+	tok := schedule.Token{Config: "advisory", Scheduler: "script",
+		Steps: []schedule.ScriptStep{{Worker: "W1", At: "job.fetch"}}}
+	sc := scenario(t, serialRace("setnx", "{kind: random}"))
+	res, err := sim.RunScenario(ctx(t), testenv.Backend(t), sc,
 		sim.Options{Replay: tok.Encode()})
 	require.ErrorIs(t, err, schedule.ErrToken)
+	require.ErrorIs(t, err, sim.ErrRefused)
+	require.ErrorContains(t, err, "scenario "+sc.Name+" has no configuration advisory")
+	require.Empty(t, res.Strategies, "nothing runs")
+}
+
+func TestAReplayNamingAWorkerTheScenarioLacksIsRefusedBeforeItRuns(t *testing.T) {
+	sc := scenario(t, serialRace("legacy", "{kind: random, seed: 1}"))
+	for _, w := range []string{"W9", "W0", "W01"} {
+		tok := schedule.Token{Config: "legacy", Scheduler: "script",
+			Steps: []schedule.ScriptStep{{Worker: "W1", At: "job.fetch"},
+				{Worker: w, At: "job.fetch"}}}
+		res, err := sim.RunScenario(ctx(t), testenv.Backend(t), sc,
+			sim.Options{Replay: tok.Encode()})
+		require.ErrorIs(t, err, schedule.ErrToken, w)
+		require.ErrorIs(t, err, sim.ErrRefused, w)
+		require.EqualError(t, err, "bad replay token: step 2 names worker "+w+
+			"; scenario "+sc.Name+" has W1 and W2")
+		require.Empty(t, res.Strategies, "nothing runs")
+	}
+}
+
+func TestAReplayOfARunWithMoreWorkersIsRefusedBeforeItRuns(t *testing.T) {
+	three := runSerial(t, threeWayRace("legacy", "{kind: random, seed: 1}"),
+		sim.Options{Runs: 1})
+	require.Contains(t, strings.Join(three.Trials[0].Serial.Steps, " "), "W3:")
+
+	sc := scenario(t, serialRace("legacy", "{kind: random, seed: 1}"))
+	res, err := sim.RunScenario(ctx(t), testenv.Backend(t), sc,
+		sim.Options{Replay: three.Trials[0].Serial.Replay})
+	require.ErrorIs(t, err, schedule.ErrToken)
+	require.ErrorContains(t, err, "names worker W3; scenario "+sc.Name+" has W1 and W2")
+	require.Empty(t, res.Strategies, "nothing runs")
+}
+
+func TestAReplayWithNoStepsIsRefusedBeforeItRuns(t *testing.T) {
+	tok := schedule.Token{Config: "legacy", Scheduler: "script"}
+	res, err := sim.RunScenario(ctx(t), testenv.Backend(t),
+		scenario(t, serialRace("legacy", "{kind: random, seed: 1}")),
+		sim.Options{Replay: tok.Encode()})
+	require.ErrorIs(t, err, schedule.ErrToken)
+	require.EqualError(t, err, "bad replay token: it has no steps")
+	require.Empty(t, res.Strategies, "nothing runs")
+}
+
+func TestAReplayAtACheckpointTheConfigurationNeverPassesIsRefusedBeforeItRuns(t *testing.T) {
+	// Without a job mutex, no worker passes lock.acquire.
+	tok := schedule.Token{Config: "setnx", Scheduler: "pct depth=99",
+		Steps: []schedule.ScriptStep{{Worker: "W1", At: "job.fetch"},
+			{Worker: "W2", At: "lock.acquire"}}}
+	res, err := sim.RunScenario(ctx(t), testenv.Backend(t),
+		scenario(t, serialRace("setnx", "{kind: random, seed: 1}")),
+		sim.Options{Replay: tok.Encode()})
+	require.ErrorIs(t, err, schedule.ErrToken)
+	require.EqualError(t, err, "bad replay token: step 2, W2:lock.acquire: setnx "+
+		"never passes checkpoint lock.acquire")
+	require.Empty(t, res.Strategies, "nothing runs")
+}
+
+func TestAReplayIgnoresTheSettingsOfTheSchedulerItCameFrom(t *testing.T) {
+	// pct depth=99 is not the scenario's scheduler, and a depth no pct
+	// run would use: the steps fix the order, and the settings only say
+	// where they came from.
+	steps := []string{"W1:job.fetch", "W2:job.fetch", "W1:claim.lookup",
+		"W2:claim.lookup"}
+	script, err := schedule.ParseScript(steps)
+	require.NoError(t, err)
+	tok := schedule.Token{Config: "setnx", Scheduler: "pct depth=99", Steps: script}
+	sr := runSerial(t, serialRace("setnx", "{kind: random, seed: 1}"),
+		sim.Options{Replay: tok.Encode()})
+	tr := sr.Trials[0]
+	require.Empty(t, tr.Serial.Ended)
+	require.Equal(t, steps, tr.Serial.Steps[:len(steps)])
+	require.Equal(t, "replay of pct depth=99", tr.Serial.Scheduler)
 }

@@ -34,8 +34,8 @@ type Shrunk struct {
 }
 
 // ShrinkSchedule reduces the schedule of a failing serialized run, given
-// by its replay token, to the shortest prefix of its steps that still
-// breaks every property the run broke.
+// by its replay token, to the shortest prefix of its steps, one step at
+// least, that still breaks every property the run broke.
 func ShrinkSchedule(ctx context.Context, b backend.Backend, sc *scenarios.Scenario,
 	token string, opts Options) (Shrunk, error) {
 	tok, err := schedule.ParseToken(token)
@@ -50,7 +50,8 @@ func ShrinkSchedule(ctx context.Context, b backend.Backend, sc *scenarios.Scenar
 		return Shrunk{}, fmt.Errorf("%w: verdict %s", ErrNoFailure, full.Judgement.Verdict)
 	}
 	out := Shrunk{Of: len(tok.Steps), Runs: 1}
-	for n := range len(tok.Steps) + 1 {
+	// A token fixes one step at least: one with none is refused.
+	for n := 1; n <= len(tok.Steps); n++ {
 		try := schedule.Token{Config: tok.Config, Scheduler: "shrunk from " + tok.Scheduler,
 			Steps: tok.Steps[:n]}
 		t, err := replayOnce(ctx, b, sc, try, opts)

@@ -206,6 +206,10 @@ func replayFits(scs []*scenarios.Scenario, token string) error {
 				"scenario %s does not run (it runs %s)", tok.Config, sc.Name,
 				strings.Join(names, ", "))
 		}
+		// Its workers and checkpoints, before any backend starts.
+		if err := sim.CheckReplay(sc, token); err != nil {
+			return fmt.Errorf("-replay: %w", err)
+		}
 	}
 	return nil
 }

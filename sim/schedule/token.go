@@ -54,7 +54,8 @@ func TokenOf(config, scheduler string, steps []Step) Token {
 	return t
 }
 
-// ParseToken reads a token made by Encode.
+// ParseToken reads a token made by Encode. A token with no steps, or
+// whose scheduler it cannot read, is refused: it replays nothing.
 func ParseToken(s string) (Token, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimSpace(s))
 	if err != nil {
@@ -87,5 +88,44 @@ func ParseToken(s string) (Token, error) {
 	if num != "" {
 		return Token{}, fmt.Errorf("%w: truncated after worker %s", ErrToken, num)
 	}
+	if len(t.Steps) == 0 {
+		return Token{}, fmt.Errorf("%w: it has no steps", ErrToken)
+	}
+	if err := readScheduler(t.Scheduler); err != nil {
+		return Token{}, fmt.Errorf("%w: scheduler %q: %w", ErrToken, t.Scheduler, err)
+	}
 	return t, nil
+}
+
+// schedulerKinds lists the schedulers a token's steps can come from.
+var schedulerKinds = []string{"script", "random", "pct", "exhaustive"}
+
+// readScheduler checks a token's scheduler: any number of "replay of "
+// and "shrunk from ", then one of schedulerKinds and its settings, each
+// name=number, such as "replay of pct depth=2 k=32 seed=1 run=4". The
+// settings say where the steps came from; a replay follows the steps and
+// uses none of them.
+func readScheduler(s string) error {
+	for {
+		rest, replay := strings.CutPrefix(s, "replay of ")
+		if !replay {
+			rest, replay = strings.CutPrefix(s, "shrunk from ")
+		}
+		if !replay {
+			break
+		}
+		s = rest
+	}
+	fields := strings.Split(s, " ")
+	if !slices.Contains(schedulerKinds, fields[0]) {
+		return fmt.Errorf("unknown kind %q (known: %s)", fields[0],
+			strings.Join(schedulerKinds, ", "))
+	}
+	for _, f := range fields[1:] {
+		name, value, ok := strings.Cut(f, "=")
+		if _, err := strconv.ParseInt(value, 10, 64); !ok || name == "" || err != nil {
+			return fmt.Errorf("setting %q is not name=number", f)
+		}
+	}
+	return nil
 }
