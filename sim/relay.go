@@ -21,7 +21,11 @@ func (e *runEnv) relay(ctx context.Context) {
 	r := &dispatch.Relay{DB: e.run.DB, Sender: e.disp,
 		Tracer: checkpoint.Tracer{Hook: e.ctl, Worker: relayName}}
 	for ctx.Err() == nil {
+		// As a worker's lease: a jump under way ends before the pass
+		// starts, and one that starts later sees the relay busy.
+		e.jumpMu.RLock()
 		e.relayBusy.Store(true)
+		e.jumpMu.RUnlock()
 		sent, err := r.Once(ctx)
 		e.relayBusy.Store(false)
 		if err != nil && ctx.Err() == nil {
