@@ -23,6 +23,10 @@ const (
 	maxRuns    = 100000
 )
 
+// MaxRuns is the most runs per configuration a scenario, or a command
+// line's -runs, may ask for.
+const MaxRuns = maxRuns
+
 // checker validates a decoded scenario, fills in defaults and reads the
 // deliveries. It stops at the first problem.
 type checker struct {

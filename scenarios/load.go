@@ -126,6 +126,9 @@ func LoadFS(fsys fs.FS, name string) (*Scenario, error) {
 // with an error is returned.
 func Parse(file string, data []byte, readPayload func(string) ([]byte, error)) (*Scenario, error) {
 	var s Scenario
+	// Some editors start a UTF-8 file with a byte order mark; it is not
+	// part of the first field's name.
+	data = bytes.TrimPrefix(data, []byte("\uFEFF"))
 	if err := strictTypes(file, data); err != nil {
 		return nil, err
 	}

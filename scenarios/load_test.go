@@ -69,6 +69,12 @@ func TestAGoodScenarioLoadsWithDefaultsFilled(t *testing.T) {
 	require.Len(t, sc.Arrivals[0].Parsed.Messages, 1)
 }
 
+func TestAByteOrderMarkIsNotPartOfTheFirstField(t *testing.T) {
+	sc, err := LoadFile(write(t, "\uFEFF"+good))
+	require.NoError(t, err)
+	require.Equal(t, 1, sc.Runs)
+}
+
 func TestAMisspeltFieldIsAnErrorWithItsLine(t *testing.T) {
 	e := loadErr(t, strings.Replace(good, "workers: 2", "worker: 2", 1))
 	require.Equal(t, 8, e.Line)

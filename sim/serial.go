@@ -263,7 +263,10 @@ func unknownWhy(t Trial) string {
 	if t.Serial != nil && t.Serial.Ended != "" {
 		return "verdict unknown: " + strings.TrimSpace(t.Serial.Ended)
 	}
-	return fmt.Sprintf("verdict unknown: the run passed its deadline; stuck: %v", t.Stuck)
+	if len(t.Stuck) == 0 {
+		return "verdict unknown: the run passed its deadline"
+	}
+	return "verdict unknown: the run passed its deadline; stuck: " + strings.Join(t.Stuck, ", ")
 }
 
 // CheckReplay checks a replay token against sc before anything runs: it

@@ -136,7 +136,8 @@ faults:
 	require.Len(t, tr.Stuck, 2)
 	require.Regexp(t, `W[12] paused at tx.commit for 1m0s`, strings.Join(tr.Stuck, "; "))
 	require.False(t, res.Held)
-	require.Contains(t, res.Strategies[0].Mismatches[0], "verdict unknown")
+	require.Contains(t, res.Strategies[0].Mismatches[0],
+		"verdict unknown: the run passed its deadline; stuck: "+strings.Join(tr.Stuck, ", "))
 }
 
 func TestAFreeScheduleReleasedTogetherStoresEachMessageOnceUnderSetNX(t *testing.T) {

@@ -113,6 +113,13 @@ func TestBadFlagsAreBadInput(t *testing.T) {
 	code, _, errOut = call(t, "run", "--json", "/no/such/dir/r.json", "c01-original-race")
 	require.Equal(t, ExitBadInput, code)
 	require.Contains(t, errOut, "folder /no/such/dir does not exist")
+	for _, runs := range []string{"-1", "100001"} {
+		code, out, errOut := call(t, "run", "--runs", runs, "c01-original-race")
+		require.Equal(t, ExitBadInput, code, runs)
+		require.Empty(t, out)
+		require.Contains(t, errOut, "-runs must be from 1 to 100000 (0 means the "+
+			"scenario's own), not "+runs)
+	}
 }
 
 func TestHelpTeachesEveryCommand(t *testing.T) {

@@ -119,8 +119,9 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err := parse(fs, args, stderr); err != nil {
 		return helpOrBad(err)
 	}
-	if o.runs < 0 {
-		fmt.Fprintf(stderr, "dedupsim run: -runs must be positive, not %d\n", o.runs)
+	if o.runs < 0 || o.runs > scenarios.MaxRuns {
+		fmt.Fprintf(stderr, "dedupsim run: -runs must be from 1 to %d (0 means the "+
+			"scenario's own), not %d\n", scenarios.MaxRuns, o.runs)
 		return ExitBadInput
 	}
 	name, err := o.backendName()

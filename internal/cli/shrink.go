@@ -85,8 +85,9 @@ func shrinkCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if fs.NArg() != 1 {
 		return bad("name one scenario file or shipped scenario, not %d arguments", fs.NArg())
 	}
-	if o.runs < 0 {
-		return bad("-runs must be positive, not %d", o.runs)
+	if o.runs < 0 || o.runs > scenarios.MaxRuns {
+		return bad("-runs must be from 1 to %d (0 means the scenario's own), not %d",
+			scenarios.MaxRuns, o.runs)
 	}
 	var props []check.Property
 	for _, p := range o.properties {
