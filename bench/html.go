@@ -215,7 +215,7 @@ svg .ylabel { text-anchor: middle; }
 <p>Reported, not enforced.</p>
 <table><tr><th>goal</th><th>target</th><th>measured</th><th>result</th><th>note</th></tr>
 {{range .Goals}}<tr><td>{{.Name}}</td><td>{{.Target}}</td><td>{{.Measured}}</td>
-<td class="{{if .Unjudged}}unjudged{{else if .Met}}met{{else}}missed{{end}}">{{if .Unjudged}}not judged{{else if .Met}}met{{else}}missed{{end}}</td>
+<td class="{{if .Unjudged}}unjudged{{else if .Met}}met{{else}}missed{{end}}">{{.Result}}</td>
 <td>{{.Note}}</td></tr>
 {{end}}</table>{{end}}
 <h2>Plots</h2>

@@ -76,7 +76,7 @@ func markdownGoals(w io.Writer, r *Report) {
 	mdRow(w, "goal", "target", "measured", "result", "note")
 	mdRule(w, 5, 5)
 	for _, g := range goals {
-		mdRow(w, g.Name, g.Target, g.Measured, metWord(g), g.Note)
+		mdRow(w, g.Name, g.Target, g.Measured, g.Result(), g.Note)
 	}
 	fmt.Fprintln(w)
 }

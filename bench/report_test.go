@@ -188,12 +188,12 @@ func TestTheMemoryGoalIsJudgedOnlyAtItsDeliveries(t *testing.T) {
 	g := rss()
 	require.True(t, g.Unjudged)
 	require.False(t, g.Met)
-	require.Equal(t, "not judged", metWord(g))
+	require.Equal(t, "not judged", g.Result())
 	require.Contains(t, g.Note, "measured at 300 deliveries")
 
 	r.Workload.Deliveries = 10_000
 	require.Equal(t, Goal{Name: "peak RSS at 64 workers", Target: "< 100 MB at 10,000 deliveries",
 		Measured: "40 MB", Met: true}, rss())
 	r.Cells[0].PeakRSS = 120 << 20
-	require.Equal(t, "missed", metWord(rss()))
+	require.Equal(t, "missed", rss().Result())
 }

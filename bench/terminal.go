@@ -72,7 +72,7 @@ func terminalFooter(w io.Writer, r *Report) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, g := range goals {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", g.Name, g.Target, g.Measured,
-			metWord(g), g.Note)
+			g.Result(), g.Note)
 	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("write bench goals: %w", err)
@@ -80,7 +80,8 @@ func terminalFooter(w io.Writer, r *Report) error {
 	return nil
 }
 
-func metWord(g Goal) string {
+// Result is the goal's verdict in a word or two: met, missed or not judged.
+func (g Goal) Result() string {
 	if g.Unjudged {
 		return "not judged"
 	}

@@ -23,9 +23,12 @@ const (
 	maxRuns    = 100000
 )
 
-// MaxRuns is the most runs per configuration a scenario, or a command
-// line's -runs, may ask for.
-const MaxRuns = maxRuns
+// What the command line may ask for, too: MaxRuns runs per configuration
+// (-runs), MaxWorkers workers (serve's and replay's -workers).
+const (
+	MaxRuns    = maxRuns
+	MaxWorkers = maxWorkers
+)
 
 // checker validates a decoded scenario, fills in defaults and reads the
 // deliveries. It stops at the first problem.
@@ -202,7 +205,7 @@ func (c *checker) passes(field string, n checkpoint.Name, strategy string) error
 	}
 	st, _ := claim.New(strategy)
 	mutex := c.s.Mutex != nil && !slices.Contains(c.s.Mutex.Release, "none")
-	passed := flow.Checkpoints(st, len(c.s.Subscribers) > 0, mutex, c.hasMedia())
+	passed := flow.Checkpoints(st, len(c.s.Subscribers) > 0, mutex, c.s.hasMedia())
 	if !slices.Contains(passed, n) {
 		return c.fail(field, "strategy %s never passes checkpoint %s", strategy, n)
 	}
@@ -357,6 +360,7 @@ func (c *checker) schedule() error {
 // without a word.
 func (c *checker) kindFields() error {
 	sc := &c.s.Schedule
+	written := keysAt(c.data, "$.schedule")
 	for _, f := range []struct {
 		name  string
 		set   bool
@@ -374,7 +378,7 @@ func (c *checker) kindFields() error {
 		{"no_prune", sc.NoPrune, []string{"exhaustive"}},
 	} {
 		field := "schedule." + f.name
-		if slices.Contains(f.kinds, sc.Kind) || !f.set && !given(c.data, "$."+field) {
+		if slices.Contains(f.kinds, sc.Kind) || !f.set && !written[f.name] {
 			continue
 		}
 		if len(f.kinds) == 1 {
@@ -465,18 +469,6 @@ func (c *checker) routed() error {
 	}
 	return c.fail("deliveries", "no delivery carries a message for any of the "+
 		"scenario's inboxes (phone_number_id): the runs would check nothing")
-}
-
-// hasMedia reports whether any delivery carries a media message.
-func (c *checker) hasMedia() bool {
-	for _, a := range c.s.Arrivals {
-		for _, m := range a.Parsed.Messages {
-			if m.Media != nil {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // relayPasses lists the checkpoints the outbox relay passes.

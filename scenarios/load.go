@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
 )
 
@@ -194,19 +195,35 @@ func position(data []byte, field string) (int, int) {
 	return 0, 0
 }
 
-// given reports whether the file writes the field given as a YAML path
-// such as "$.schedule.seed", whatever its value, even none.
-func given(data []byte, field string) bool {
+// keysAt lists the keys the file writes in the mapping at a YAML path
+// such as "$.schedule", whatever their values, even none.
+func keysAt(data []byte, path string) map[string]bool {
+	keys := map[string]bool{}
 	f, err := parser.ParseBytes(data, 0)
 	if err != nil {
-		return false
+		return keys
 	}
-	yp, err := yaml.PathString(field)
+	yp, err := yaml.PathString(path)
 	if err != nil {
-		return false
+		return keys
 	}
 	node, err := yp.FilterFile(f)
-	return err == nil && node != nil
+	if err != nil || node == nil {
+		return keys
+	}
+	var pairs []*ast.MappingValueNode
+	switch n := node.(type) {
+	case *ast.MappingNode:
+		pairs = n.Values
+	case *ast.MappingValueNode: // a mapping of one key
+		pairs = []*ast.MappingValueNode{n}
+	}
+	for _, kv := range pairs {
+		if tk := kv.Key.GetToken(); tk != nil {
+			keys[tk.Value] = true
+		}
+	}
+	return keys
 }
 
 // parent drops the last step of a YAML path: "$.a[0].b" -> "$.a[0]".

@@ -85,6 +85,9 @@ func TestAFieldItsScheduleKindDoesNotTakeIsAnError(t *testing.T) {
 			"only kind barrier takes barriers, not kind free"},
 		{"{kind: pct, barriers: []}", "schedule.barriers",
 			"only kind barrier takes barriers, not kind pct"},
+		{"{seed: 0}", "schedule.seed", "only kinds random and pct take seed, not kind free"},
+		{"\n  no_prune: false", "schedule.no_prune",
+			"only kind exhaustive takes no_prune, not kind free"},
 	} {
 		t.Run(c.sched, func(t *testing.T) {
 			e := loadErr(t, withSchedule("schedule: "+c.sched+"\n"))

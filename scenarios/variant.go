@@ -43,11 +43,10 @@ func (s *Scenario) Variant(cfg Config) (*Scenario, error) {
 // applies checks that cfg passes every checkpoint the scenario's barriers
 // and faults hold workers at.
 func (s *Scenario) applies(cfg Config) error {
-	st, err := claim.New(cfg.Strategy)
+	passed, err := s.Passes(cfg)
 	if err != nil {
 		return err
 	}
-	passed := flow.Checkpoints(st, len(s.Subscribers) > 0, cfg.Mutex != "", hasMedia(s))
 	need := func(n checkpoint.Name) error {
 		if n == "" || !slices.Contains(passed, n) {
 			return fmt.Errorf("%s never passes checkpoint %q", cfg.Name(), n)
@@ -93,7 +92,17 @@ func AllConfigs() []Config {
 	return out
 }
 
-func hasMedia(s *Scenario) bool {
+// Passes lists the checkpoints a worker of s passes under cfg.
+func (s *Scenario) Passes(cfg Config) ([]checkpoint.Name, error) {
+	st, err := claim.New(cfg.Strategy)
+	if err != nil {
+		return nil, err
+	}
+	return flow.Checkpoints(st, len(s.Subscribers) > 0, cfg.Mutex != "", s.hasMedia()), nil
+}
+
+// hasMedia reports whether any delivery carries a media message.
+func (s *Scenario) hasMedia() bool {
 	for _, a := range s.Arrivals {
 		for _, m := range a.Parsed.Messages {
 			if m.Media != nil {

@@ -9,8 +9,6 @@ import (
 	"sync"
 
 	"github.com/dedupsim/dedupsim/core/checkpoint"
-	"github.com/dedupsim/dedupsim/core/claim"
-	"github.com/dedupsim/dedupsim/core/flow"
 	"github.com/dedupsim/dedupsim/scenarios"
 	"github.com/dedupsim/dedupsim/sim/check"
 	"github.com/dedupsim/dedupsim/sim/history"
@@ -302,12 +300,10 @@ func checkReplay(sc *scenarios.Scenario, token string) error {
 				schedule.ErrToken, n+1, s.Worker, sc.Name, workerRange(workers))
 		}
 	}
-	st, err := claim.New(cfg.Strategy)
+	passed, err := sc.Passes(cfg)
 	if err != nil {
 		return err
 	}
-	passed := flow.Checkpoints(st, len(sc.Subscribers) > 0, cfg.Mutex != "",
-		carriesMedia(sc))
 	for n, s := range tok.Steps {
 		if s.At != "" && !slices.Contains(passed, s.At) {
 			return fmt.Errorf("%w: step %d, %s:%s: %s never passes checkpoint %s",
@@ -334,20 +330,4 @@ func workerRange(workers []string) string {
 		return workers[0] + " and " + workers[1]
 	}
 	return workers[0] + " to " + workers[len(workers)-1]
-}
-
-// carriesMedia reports whether any of sc's deliveries carries a media
-// message, so that its workers pass media.fetch.
-func carriesMedia(sc *scenarios.Scenario) bool {
-	for _, a := range sc.Arrivals {
-		if a.Parsed == nil {
-			continue
-		}
-		for _, m := range a.Parsed.Messages {
-			if m.Media != nil {
-				return true
-			}
-		}
-	}
-	return false
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/dedupsim/dedupsim/core/checkpoint"
 	"github.com/dedupsim/dedupsim/core/claim"
 	"github.com/dedupsim/dedupsim/core/ingest"
+	"github.com/dedupsim/dedupsim/scenarios"
 	"github.com/dedupsim/dedupsim/sim/backend/containers"
 	"github.com/dedupsim/dedupsim/sim/live"
 )
@@ -45,7 +46,7 @@ func addEndpointFlags(fs *flag.FlagSet, o *endpointOptions) {
 		"(default $"+containers.RedisImageEnv+")")
 	fs.IntVar(&o.workers, "workers", live.DefaultWorkers,
 		fmt.Sprintf("how many workers take jobs from the queue, 1 to %d "+
-			"(0 means the default, %d)", maxEndpointWorkers, live.DefaultWorkers))
+			"(0 means the default, %d)", scenarios.MaxWorkers, live.DefaultWorkers))
 	fs.StringVar(&o.strat, "strategy", live.DefaultStrategy,
 		"the workers' dedup strategy `NAME`")
 	fs.Var(&o.inboxes, "inbox",
@@ -58,17 +59,12 @@ func addEndpointFlags(fs *flag.FlagSet, o *endpointOptions) {
 	fs.BoolVar(&o.verbose, "v", false, "log the backend's and the endpoint's steps")
 }
 
-// maxEndpointWorkers is the most workers serve and replay start: as many
-// as a scenario may have. Each holds Postgres connections, and the
-// servers take a few hundred.
-const maxEndpointWorkers = 256
-
 // check rejects worker flags the endpoint cannot run with, naming the
 // flag.
 func (o endpointOptions) check() error {
-	if o.workers < 0 || o.workers > maxEndpointWorkers {
+	if o.workers < 0 || o.workers > scenarios.MaxWorkers {
 		return fmt.Errorf("-workers must be from 1 to %d (0 means the default, %d), "+
-			"not %d", maxEndpointWorkers, live.DefaultWorkers, o.workers)
+			"not %d", scenarios.MaxWorkers, live.DefaultWorkers, o.workers)
 	}
 	if o.strat != "" && !slices.Contains(claim.Names(), o.strat) {
 		return fmt.Errorf("-strategy: unknown strategy %q (known: %s)", o.strat,
